@@ -1,0 +1,97 @@
+# mailproc - one non-recursive Makefile.
+#
+#   make            build $(BUILD)/mailproc
+#   make check      install missing packages, build, run the whole suite
+#                   in a normal and an ASan+UBSan build
+#   make test       run the suite in the normal build only
+#   make asan       run the suite in the ASan+UBSan build only
+#   make demo       install missing packages, build, run the demo
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/mailproc
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := gmime-3.0 glib-2.0 libxml-2.0 sqlite3
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g $(SAN_FLAGS)
+LDSAN := $(SAN_FLAGS)
+endif
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP \
+	-DMP_TEMPLATES_DIR='"$(DATADIR)/templates"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS))
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+LIB_SRCS := \
+	parsers/authres.c parsers/html.c parsers/message.c parsers/quote.c \
+	store/store.c \
+	templates/render.c \
+	mailproc/clock.c mailproc/compose.c mailproc/config.c \
+	mailproc/desk.c mailproc/json.c mailproc/notice.c \
+	mailproc/pipeline.c mailproc/status.c mailproc/tickets.c \
+	mailproc/views.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/mailproc/main.o
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BINS := $(BUILD)/tests/parse-dump
+
+all: $(BUILD)/mailproc
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libmailproc.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mailproc: $(MAIN_OBJ) $(BUILD)/libmailproc.a
+	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmailproc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/parse-dump: $(BUILD)/tests/tools/parse-dump.o $(BUILD)/libmailproc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
+
+build-tests: $(BUILD)/mailproc $(UNIT_BINS) $(TOOL_BINS)
+
+deps:
+	@tests/install-deps
+
+# The whole suite: normal build, then the sanitizer build.
+check: deps
+	@tests/run-all
+
+test: build-tests
+	@tests/run $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-tests
+	@tests/run build/asan
+
+demo: deps all
+	@tests/demo/run $(BUILD)/mailproc
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
+	install -m 755 $(BUILD)/mailproc $(DESTDIR)$(BINDIR)/mailproc
+	install -m 644 templates/*.txt $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 mailproc.conf.example $(DESTDIR)$(DATADIR)/
+
+clean:
+	rm -rf build
+
+.PHONY: all build-tests deps check test asan demo install clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,993 @@
+/*
+ * message.c - message normalisation with GMime.
+ *
+ * The raw bytes are checked against the limits before GMime sees them
+ * (GMime's parser recurses per MIME level and holds the whole tree), then
+ * the tree is walked once to pick the body and list the attachments.
+ */
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "parsers/html.h"
+#include "parsers/message.h"
+#include "parsers/quote.h"
+
+#define MSG_ID_MAX 250
+
+void
+msg_limits_default(msg_limits *l)
+{
+	l->max_bytes = 25u << 20;
+	l->max_line = 1u << 20;
+	l->max_header = 64u << 10;
+	l->max_headers = 1000;
+	l->max_parts = 500;
+	l->max_depth = 32;
+	l->max_text = 1u << 20;
+	l->max_refs = 100;
+	l->max_addrs = 200;
+}
+
+static gpointer
+gmime_init_once(gpointer unused)
+{
+	(void)unused;
+	g_mime_init();
+	return NULL;
+}
+
+void
+msg_library_init(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	g_once(&once, gmime_init_once, NULL);
+}
+
+/* ---- strings ---------------------------------------------------------- */
+
+/* Returns valid UTF-8 for s (len bytes, -1 for NUL-terminated), owned by
+ * the caller. */
+static char *
+utf8_valid(const char *s, gssize len)
+{
+	if (s == NULL)
+		return NULL;
+	if (len < 0)
+		len = (gssize)strlen(s);
+	return g_utf8_make_valid(s, len);
+}
+
+char *
+msg_header_safe(const char *s, size_t max)
+{
+	GString *out;
+	char *valid;
+	int space = 1;
+
+	if (s == NULL)
+		return g_strdup("");
+	valid = utf8_valid(s, -1);
+	out = g_string_sized_new(strlen(valid));
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
+		    c == 0x2028 || c == 0x2029 || c == ' ') {
+			if (!space)
+				g_string_append_c(out, ' ');
+			space = 1;
+			continue;
+		}
+		space = 0;
+		g_string_append_unichar(out, c);
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	if (out->len > max) {
+		const char *end = g_utf8_find_prev_char(out->str,
+		    out->str + max + 1);
+
+		g_string_truncate(out, end ? (gsize)(end - out->str) : 0);
+	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}
+
+/* Normalises decoded body text: valid UTF-8, LF line ends, no NUL or other
+ * control characters but TAB and LF, at most max bytes. */
+static char *
+text_clean(const char *s, size_t len, size_t max)
+{
+	char *valid = g_utf8_make_valid(s, (gssize)len);
+	GString *out = g_string_sized_new(len + 1);
+	const char *p;
+
+	for (p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (out->len >= max) {
+			g_string_append(out, "\n[truncated]");
+			break;
+		}
+		if (c == '\r') {
+			if (p[1] != '\n')
+				g_string_append_c(out, '\n');
+			continue;
+		}
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			continue;
+		g_string_append_unichar(out, c);
+	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}
+
+int
+msg_addr_is_robot(const char *addr)
+{
+	static const char *const robots[] = {
+		"mailer-daemon", "postmaster", "noreply", "no-reply",
+		"do-not-reply", "donotreply", "no_reply", NULL,
+	};
+	const char *at;
+	size_t n;
+
+	if (addr == NULL)
+		return 0;
+	at = strchr(addr, '@');
+	n = at ? (size_t)(at - addr) : strlen(addr);
+	for (int i = 0; robots[i]; i++)
+		if (strlen(robots[i]) == n &&
+		    g_ascii_strncasecmp(addr, robots[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+msg_addr_domain(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return at ? at + 1 : "";
+}
+
+/* Returns the lower-cased bare address of a mailbox, or NULL when it has
+ * none or it cannot be a mail address (spaces, controls, no @). */
+static char *
+addr_bare(InternetAddressMailbox *mb)
+{
+	const char *a = internet_address_mailbox_get_addr(mb);
+	char *lower;
+
+	if (a == NULL || *a == '\0' || strchr(a, '@') == NULL)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' ||
+		    *p == '"' || *p == ',')
+			return NULL;
+	if (!g_utf8_validate(a, -1, NULL) || strlen(a) > 254)
+		return NULL;
+	lower = g_utf8_strdown(a, -1);
+	return lower;
+}
+
+/* Appends the bare addresses of list (groups flattened) to arr. */
+static void
+addrs_collect(InternetAddressList *list, GPtrArray *arr, unsigned max,
+    int depth)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n && arr->len < max; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			if (depth < 2)
+				addrs_collect(internet_address_group_get_members(
+				    INTERNET_ADDRESS_GROUP(ia)), arr, max,
+				    depth + 1);
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			char *a = addr_bare(INTERNET_ADDRESS_MAILBOX(ia));
+
+			if (a)
+				g_ptr_array_add(arr, a);
+		}
+	}
+}
+
+static char **
+addrs_strv(InternetAddressList *list, unsigned max)
+{
+	GPtrArray *arr = g_ptr_array_new();
+
+	addrs_collect(list, arr, max, 0);
+	g_ptr_array_add(arr, NULL);
+	return (char **)g_ptr_array_free(arr, FALSE);
+}
+
+/* Returns "<id>" when id (without brackets) is usable in a header we write
+ * back: printable ASCII without spaces or brackets, not too long. */
+static char *
+msgid_bracket(const char *id)
+{
+	size_t n;
+
+	if (id == NULL)
+		return NULL;
+	n = strlen(id);
+	if (n == 0 || n > MSG_ID_MAX)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>' ||
+		    *p == '"' || *p == '\\')
+			return NULL;
+	return g_strdup_printf("<%s>", id);
+}
+
+/* ---- limits checked on the raw bytes ----------------------------------- */
+
+/* Checks line lengths, the top-level header and the number of MIME parts
+ * (by counting Content-Type fields) before GMime builds a tree. */
+static mp_status
+raw_check(const char *raw, size_t len, const msg_limits *lim, char **reason)
+{
+	const char *p = raw, *end = raw + len;
+	unsigned headers = 0, parts = 0;
+	size_t field = 0;
+	int in_header = 1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t line = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t bare = line;
+
+		if (bare > 0 && p[bare - 1] == '\r')
+			bare--;
+		if (line > lim->max_line) {
+			*reason = g_strdup_printf("a line is longer than %zu "
+			    "bytes", lim->max_line);
+			return MP_ERR_LIMIT;
+		}
+		if (in_header) {
+			if (bare == 0) {
+				in_header = 0;
+			} else if (p[0] == ' ' || p[0] == '\t') {
+				field += line;
+			} else {
+				field = line;
+				if (++headers > lim->max_headers) {
+					*reason = g_strdup_printf("more than "
+					    "%u header fields",
+					    lim->max_headers);
+					return MP_ERR_LIMIT;
+				}
+			}
+			if (field > lim->max_header) {
+				*reason = g_strdup_printf("a header field is "
+				    "longer than %zu bytes", lim->max_header);
+				return MP_ERR_LIMIT;
+			}
+		}
+		if (bare >= 13 && g_ascii_strncasecmp(p, "content-type:",
+		    13) == 0 && ++parts > lim->max_parts) {
+			*reason = g_strdup_printf("more than %u MIME parts",
+			    lim->max_parts);
+			return MP_ERR_LIMIT;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (headers == 0) {
+		*reason = g_strdup("no header fields");
+		return MP_ERR_PARSE;
+	}
+	return MP_OK;
+}
+
+void
+msg_key(const char *raw, size_t len, char key[static 72])
+{
+	const char *p = raw, *end = raw + len;
+
+	/* Scan only the top-level header, unfolding Message-ID. */
+	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
+	    p[1] == '\n')) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+
+		if ((size_t)(end - p) > 11 &&
+		    g_ascii_strncasecmp(p, "message-id:", 11) == 0) {
+			GString *v = g_string_new_len(p + 11, next - p - 11);
+			const char *q = next;
+			char *lt, *gt;
+
+			while (q < end && (*q == ' ' || *q == '\t')) {
+				const char *n2 = memchr(q, '\n',
+				    (size_t)(end - q));
+				const char *nx = n2 ? n2 + 1 : end;
+
+				g_string_append_len(v, q, nx - q);
+				q = nx;
+			}
+			lt = strchr(v->str, '<');
+			gt = lt ? strchr(lt, '>') : NULL;
+			if (lt && gt) {
+				char *id = g_strndup(lt + 1, gt - lt - 1);
+				char *b = msgid_bracket(id);
+
+				g_free(id);
+				if (b && strlen(b) < 72) {
+					g_strlcpy(key, b, 72);
+					g_free(b);
+					g_string_free(v, TRUE);
+					return;
+				}
+				g_free(b);
+			}
+			g_string_free(v, TRUE);
+			break;
+		}
+		p = next;
+	}
+	{
+		char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+		    (const guchar *)raw, len);
+
+		g_snprintf(key, 72, "sha256:%s", hex);
+		g_free(hex);
+	}
+}
+
+/* ---- body and attachments -------------------------------------------- */
+
+/* Returns the decoded bytes of a leaf part (transfer encoding removed). */
+static GByteArray *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *ba = g_byte_array_new();
+
+	if (w == NULL)
+		return ba;
+	mem = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	g_object_unref(mem);
+	return ba;
+}
+
+static int
+utf8_ok(const char *s, size_t len)
+{
+	return g_utf8_validate(s, (gssize)len, NULL);
+}
+
+/* Converts bytes in charset (may be NULL or unknown) to UTF-8.  Unknown or
+ * wrong charsets fall back to UTF-8 when the bytes are valid UTF-8, else
+ * windows-1252, else ISO-8859-1, which cannot fail. */
+static char *
+to_utf8(const char *s, size_t len, const char *charset)
+{
+	char *out = NULL;
+	gsize written = 0;
+
+	if (charset && *charset) {
+		const char *canon = g_mime_charset_iconv_name(charset);
+
+		out = g_convert(s, (gssize)len, "UTF-8", canon, NULL,
+		    &written, NULL);
+		if (out && utf8_ok(out, written) && !memchr(out, 0, written))
+			return out;
+		g_free(out);
+		out = NULL;
+	}
+	if (utf8_ok(s, len))
+		return g_strndup(s, len);
+	out = g_convert(s, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL,
+	    NULL);
+	if (out)
+		return out;
+	return g_convert(s, (gssize)len, "UTF-8", "ISO-8859-1", NULL, NULL,
+	    NULL);
+}
+
+typedef struct walk {
+	const msg_limits *lim;
+	GMimeObject *body;		/* chosen body part */
+	GMimeObject *first_plain, *first_html;
+	GPtrArray *leaves;		/* leaf GMimeObjects, document order */
+	GHashTable *twins;		/* alternatives of the body: not attachments */
+	unsigned depth_max;
+	GMimeMessagePart *report_headers_msg;
+	GMimePart *report_status, *report_headers;
+	int too_deep;
+} walk;
+
+static int
+is_attachment_disposition(GMimeObject *o)
+{
+	const char *d = g_mime_object_get_disposition(o);
+
+	return d && g_ascii_strcasecmp(d, "attachment") == 0;
+}
+
+static void
+walk_tree(walk *w, GMimeObject *o, unsigned depth)
+{
+	GMimeContentType *ct;
+
+	if (depth > w->lim->max_depth) {
+		w->too_deep = 1;
+		return;
+	}
+	if (depth > w->depth_max)
+		w->depth_max = depth;
+	ct = g_mime_object_get_content_type(o);
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n && !w->too_deep; i++)
+			walk_tree(w, g_mime_multipart_get_part(mp, i),
+			    depth + 1);
+		return;
+	}
+	g_ptr_array_add(w->leaves, o);
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		/* One attachment: the returned message of a report is looked
+		 * into only for its Message-ID. */
+		if (ct && g_mime_content_type_is_type(ct, "message", "rfc822"))
+			w->report_headers_msg = GMIME_MESSAGE_PART(o);
+		return;
+	}
+	if (!GMIME_IS_PART(o) || ct == NULL)
+		return;
+	if (g_mime_content_type_is_type(ct, "message", "delivery-status") ||
+	    g_mime_content_type_is_type(ct, "message",
+	    "global-delivery-status"))
+		w->report_status = GMIME_PART(o);
+	else if (g_mime_content_type_is_type(ct, "text", "rfc822-headers"))
+		w->report_headers = GMIME_PART(o);
+	if (is_attachment_disposition(o) || g_mime_part_get_filename(
+	    GMIME_PART(o)) != NULL)
+		return;
+	if (g_mime_content_type_is_type(ct, "text", "plain") &&
+	    w->first_plain == NULL)
+		w->first_plain = o;
+	else if (g_mime_content_type_is_type(ct, "text", "html") &&
+	    w->first_html == NULL)
+		w->first_html = o;
+}
+
+/* Marks the text/plain and text/html leaves that are alternatives of the
+ * chosen body: they are renderings of it, not attachments. */
+static void
+mark_twins(walk *w, GMimeObject *o, int in_alt_of_body)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		int n = g_mime_multipart_get_count(mp);
+		int alt = in_alt_of_body;
+
+		if (!alt && g_mime_content_type_is_type(ct, "multipart",
+		    "alternative")) {
+			for (int i = 0; i < n; i++)
+				if (g_mime_multipart_get_part(mp, i) == w->body)
+					alt = 1;
+		}
+		for (int i = 0; i < n; i++)
+			mark_twins(w, g_mime_multipart_get_part(mp, i), alt);
+		return;
+	}
+	if (in_alt_of_body && GMIME_IS_PART(o)) {
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+		if (g_mime_content_type_is_type(ct, "text", "plain") ||
+		    g_mime_content_type_is_type(ct, "text", "html"))
+			g_hash_table_add(w->twins, o);
+	}
+}
+
+/* Returns 1 when needle is o or one of its descendants. */
+static int
+contains(GMimeObject *o, GMimeObject *needle, int depth)
+{
+	if (o == needle)
+		return 1;
+	if (depth > 64 || !GMIME_IS_MULTIPART(o))
+		return 0;
+	for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(o));
+	    i++)
+		if (contains(g_mime_multipart_get_part(GMIME_MULTIPART(o), i),
+		    needle, depth + 1))
+			return 1;
+	return 0;
+}
+
+static void
+mark_twins_deep(walk *w, GMimeObject *o, int depth)
+{
+	if (!GMIME_IS_MULTIPART(o) || depth > 64)
+		return;
+	if (g_mime_content_type_is_type(g_mime_object_get_content_type(o),
+	    "multipart", "alternative") && contains(o, w->body, 0)) {
+		mark_twins(w, o, 1);
+		return;
+	}
+	for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(o));
+	    i++)
+		mark_twins_deep(w, g_mime_multipart_get_part(
+		    GMIME_MULTIPART(o), i), depth + 1);
+}
+
+static char *
+filename_safe(const char *name)
+{
+	const char *base;
+	char *clean;
+
+	if (name == NULL)
+		return NULL;
+	base = name;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	clean = msg_header_safe(base, 255);
+	if (*clean == '\0' || strcmp(clean, ".") == 0 ||
+	    strcmp(clean, "..") == 0) {
+		g_free(clean);
+		return NULL;
+	}
+	return clean;
+}
+
+static size_t
+object_size(GMimeObject *o)
+{
+	GMimeStream *null;
+	size_t n;
+
+	if (GMIME_IS_PART(o)) {
+		GByteArray *ba = part_bytes(GMIME_PART(o));
+
+		n = ba->len;
+		g_byte_array_free(ba, TRUE);
+		return n;
+	}
+	null = g_mime_stream_null_new();
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(o));
+
+		if (m)
+			g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL,
+			    null);
+	} else {
+		g_mime_object_write_to_stream(o, NULL, null);
+	}
+	n = (size_t)GMIME_STREAM_NULL(null)->written;
+	g_object_unref(null);
+	return n;
+}
+
+static char *
+part_text(GMimePart *part, size_t max)
+{
+	GByteArray *ba = part_bytes(part);
+	const char *charset = g_mime_object_get_content_type_parameter(
+	    GMIME_OBJECT(part), "charset");
+	char *utf8 = to_utf8((const char *)ba->data, ba->len, charset);
+	char *clean;
+
+	g_byte_array_free(ba, TRUE);
+	if (utf8 == NULL)
+		return g_strdup("");
+	clean = text_clean(utf8, strlen(utf8), max);
+	g_free(utf8);
+	return clean;
+}
+
+/* ---- delivery-status reports ------------------------------------------ */
+
+/* Returns the value of field name in a block of "Name: value" lines, with
+ * an RFC 3464 "type;" prefix removed, owned by the caller, or NULL. */
+static char *
+report_field(const char *text, const char *name, int strip_type)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+
+		if (g_ascii_strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			char *v = g_strndup(p + n + 1, nl ? (size_t)(nl - p -
+			    n - 1) : strlen(p + n + 1));
+			char *semi = strip_type ? strchr(v, ';') : NULL;
+			char *out = msg_header_safe(semi ? semi + 1 : v, 254);
+
+			g_free(v);
+			if (*out)
+				return out;
+			g_free(out);
+			return NULL;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+static char *
+headers_message_id(const char *text)
+{
+	char *v = report_field(text, "Message-ID", 0);
+	char *lt, *gt, *id = NULL;
+
+	if (v == NULL)
+		return NULL;
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt) {
+		*gt = '\0';
+		id = msgid_bracket(lt + 1);
+	}
+	g_free(v);
+	return id;
+}
+
+static msg_dsn *
+dsn_build(walk *w)
+{
+	msg_dsn *d;
+	char *text;
+
+	if (w->report_status == NULL)
+		return NULL;
+	d = g_new0(msg_dsn, 1);
+	text = part_text(w->report_status, 64 << 10);
+	d->recipient = report_field(text, "Final-Recipient", 1);
+	if (d->recipient == NULL)
+		d->recipient = report_field(text, "Original-Recipient", 1);
+	if (d->recipient) {
+		char *lower = g_utf8_strdown(d->recipient, -1);
+
+		g_free(d->recipient);
+		d->recipient = lower;
+	}
+	d->status = report_field(text, "Status", 0);
+	d->action = report_field(text, "Action", 0);
+	g_free(text);
+	if (w->report_headers) {
+		text = part_text(w->report_headers, 64 << 10);
+		d->original_message_id = headers_message_id(text);
+		g_free(text);
+	} else if (w->report_headers_msg) {
+		GMimeMessage *m = g_mime_message_part_get_message(
+		    w->report_headers_msg);
+
+		if (m)
+			d->original_message_id = msgid_bracket(
+			    g_mime_message_get_message_id(m));
+	}
+	return d;
+}
+
+/* ---- the message ------------------------------------------------------ */
+
+static const char *
+auto_reason(GMimeMessage *m, const char *from)
+{
+	GMimeObject *o = GMIME_OBJECT(m);
+	const char *v;
+
+	v = g_mime_object_get_header(o, "Auto-Submitted");
+	if (v) {
+		char *t = g_strstrip(g_strdup(v));
+		int no = g_ascii_strncasecmp(t, "no", 2) == 0 &&
+		    (t[2] == '\0' || t[2] == ' ' || t[2] == ';' ||
+		    t[2] == '(');
+
+		g_free(t);
+		if (!no)
+			return "Auto-Submitted";
+	}
+	v = g_mime_object_get_header(o, "Precedence");
+	if (v) {
+		char *t = g_strstrip(g_ascii_strdown(v, -1));
+		int bulk = strcmp(t, "bulk") == 0 || strcmp(t, "junk") == 0 ||
+		    strcmp(t, "list") == 0;
+
+		g_free(t);
+		if (bulk)
+			return "Precedence";
+	}
+	if (g_mime_object_get_header(o, "List-Id"))
+		return "List-Id";
+	v = g_mime_object_get_header(o, "Return-Path");
+	if (v) {
+		char *t = g_strstrip(g_strdup(v));
+		int null = strcmp(t, "<>") == 0 || *t == '\0';
+
+		g_free(t);
+		if (null)
+			return "null return path";
+	}
+	if (msg_addr_is_robot(from))
+		return "robot sender";
+	return NULL;
+}
+
+static char *
+topmost_header(GMimeMessage *m, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	int n = g_mime_header_list_get_count(hl);
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0) {
+			const char *raw = g_mime_header_get_raw_value(h);
+
+			return msg_header_safe(raw, 8192);
+		}
+	}
+	return NULL;
+}
+
+static char **
+references_parse(GMimeParserOptions *opts, const char *v, unsigned max)
+{
+	GMimeReferences *refs;
+	GPtrArray *arr = g_ptr_array_new();
+	int n;
+
+	if (v) {
+		refs = g_mime_references_parse(opts, v);
+		n = refs ? g_mime_references_length(refs) : 0;
+		/* Keep the first (the thread root) and the most recent. */
+		for (int i = 0; i < n; i++) {
+			char *b;
+
+			if (n > (int)max && i > 0 && i < n - (int)max + 1)
+				continue;
+			b = msgid_bracket(g_mime_references_get_message_id(
+			    refs, i));
+			if (b)
+				g_ptr_array_add(arr, b);
+		}
+		if (refs)
+			g_mime_references_free(refs);
+	}
+	g_ptr_array_add(arr, NULL);
+	return (char **)g_ptr_array_free(arr, FALSE);
+}
+
+static void
+fill_header_fields(msg *m, GMimeMessage *gm, GMimeParserOptions *opts,
+    const msg_limits *lim)
+{
+	InternetAddressList *from = g_mime_message_get_from(gm);
+	GDateTime *date;
+	const char *v;
+	char **irt;
+
+	v = g_mime_message_get_subject(gm);
+	m->subject = v ? msg_header_safe(v, 998) : NULL;
+	for (int i = 0; from && i < internet_address_list_length(from); i++) {
+		InternetAddress *ia = internet_address_list_get_address(from,
+		    i);
+
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			InternetAddressList *mem =
+			    internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia));
+
+			if (internet_address_list_length(mem) == 0)
+				continue;
+			ia = internet_address_list_get_address(mem, 0);
+			if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+				continue;
+		}
+		m->from = addr_bare(INTERNET_ADDRESS_MAILBOX(ia));
+		if (m->from == NULL)
+			continue;
+		v = internet_address_get_name(ia);
+		if (v && *v) {
+			m->from_name = msg_header_safe(v, 200);
+			if (*m->from_name == '\0') {
+				g_free(m->from_name);
+				m->from_name = NULL;
+			}
+		}
+		break;
+	}
+	m->to = addrs_strv(g_mime_message_get_addresses(gm,
+	    GMIME_ADDRESS_TYPE_TO), lim->max_addrs);
+	m->cc = addrs_strv(g_mime_message_get_addresses(gm,
+	    GMIME_ADDRESS_TYPE_CC), lim->max_addrs);
+	m->message_id = msgid_bracket(g_mime_message_get_message_id(gm));
+	irt = references_parse(opts, g_mime_object_get_header(GMIME_OBJECT(gm),
+	    "In-Reply-To"), 1);
+	m->in_reply_to = irt[0] ? g_strdup(irt[0]) : NULL;
+	g_strfreev(irt);
+	m->references = references_parse(opts, g_mime_object_get_header(
+	    GMIME_OBJECT(gm), "References"), lim->max_refs);
+	date = g_mime_message_get_date(gm);
+	m->date = -1;
+	if (date) {
+		gint64 t = g_date_time_to_unix(date);
+
+		/* GMime turns an unparsable Date into the epoch. */
+		if (t > 0)
+			m->date = t;
+	}
+	m->auto_reason = auto_reason(gm, m->from);
+	m->is_auto = m->auto_reason != NULL;
+	m->auth_results = topmost_header(gm, "Authentication-Results");
+}
+
+static void
+fill_body(msg *m, walk *w, const msg_limits *lim)
+{
+	char *raw_text = NULL;
+
+	if (w->first_plain) {
+		w->body = w->first_plain;
+		m->body_type = "plain";
+		m->text = part_text(GMIME_PART(w->body), lim->max_text);
+	} else if (w->first_html) {
+		w->body = w->first_html;
+		m->body_type = "html";
+		raw_text = part_text(GMIME_PART(w->body), lim->max_text * 4);
+		m->text = html_to_text(raw_text, strlen(raw_text),
+		    lim->max_text);
+		g_free(raw_text);
+	} else {
+		m->text = g_strdup("");
+	}
+	m->new_text = quote_strip(m->text);
+}
+
+static void
+fill_attachments(msg *m, walk *w)
+{
+	GArray *arr = g_array_new(FALSE, TRUE, sizeof(msg_attachment));
+
+	for (guint i = 0; i < w->leaves->len; i++) {
+		GMimeObject *o = w->leaves->pdata[i];
+		msg_attachment a = { 0 };
+		const char *name = NULL;
+		char *type;
+
+		if (o == w->body || g_hash_table_contains(w->twins, o))
+			continue;
+		if (GMIME_IS_PART(o))
+			name = g_mime_part_get_filename(GMIME_PART(o));
+		else
+			name = g_mime_object_get_content_disposition_parameter(
+			    o, "filename");
+		a.filename = filename_safe(name);
+		type = g_mime_content_type_get_mime_type(
+		    g_mime_object_get_content_type(o));
+		a.content_type = g_ascii_strdown(type, -1);
+		g_free(type);
+		a.size = object_size(o);
+		g_array_append_val(arr, a);
+	}
+	m->n_attachments = arr->len;
+	m->attachments = (msg_attachment *)g_array_free(arr, FALSE);
+}
+
+mp_status
+msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
+    char **reason)
+{
+	GMimeParserOptions *opts = NULL;
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *gm = NULL;
+	const char *fallback[] = { "utf-8", "windows-1252", NULL };
+	walk w = { 0 };
+	msg *m = NULL;
+	mp_status st;
+
+	*out = NULL;
+	*reason = NULL;
+	if (len > lim->max_bytes) {
+		*reason = g_strdup_printf("message of %zu bytes exceeds "
+		    "max_message_bytes (%zu)", len, lim->max_bytes);
+		return MP_ERR_LIMIT;
+	}
+	st = raw_check(raw, len, lim, reason);
+	if (st)
+		return st;
+
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	gm = g_mime_parser_construct_message(parser, opts);
+	if (gm == NULL || g_mime_message_get_mime_part(gm) == NULL) {
+		*reason = g_strdup("not a MIME message");
+		st = MP_ERR_PARSE;
+		goto done;
+	}
+
+	w.lim = lim;
+	w.leaves = g_ptr_array_new();
+	w.twins = g_hash_table_new(NULL, NULL);
+	walk_tree(&w, g_mime_message_get_mime_part(gm), 0);
+	if (w.too_deep) {
+		*reason = g_strdup_printf("MIME parts nested deeper than %u",
+		    lim->max_depth);
+		st = MP_ERR_LIMIT;
+		goto done;
+	}
+
+	m = g_new0(msg, 1);
+	fill_header_fields(m, gm, opts, lim);
+	fill_body(m, &w, lim);
+	if (w.body)
+		mark_twins_deep(&w, g_mime_message_get_mime_part(gm), 0);
+	fill_attachments(m, &w);
+	m->dsn = dsn_build(&w);
+	msg_key(raw, len, m->key);
+	*out = m;
+	m = NULL;
+	st = MP_OK;
+done:
+	if (w.leaves)
+		g_ptr_array_free(w.leaves, TRUE);
+	if (w.twins)
+		g_hash_table_destroy(w.twins);
+	if (gm)
+		g_object_unref(gm);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	if (opts)
+		g_mime_parser_options_free(opts);
+	msg_free(m);
+	return st;
+}
+
+void
+msg_free(msg *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->subject);
+	g_free(m->from);
+	g_free(m->from_name);
+	g_strfreev(m->to);
+	g_strfreev(m->cc);
+	g_free(m->message_id);
+	g_free(m->in_reply_to);
+	g_strfreev(m->references);
+	g_free(m->text);
+	g_free(m->new_text);
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		g_free(m->attachments[i].filename);
+		g_free(m->attachments[i].content_type);
+	}
+	g_free(m->attachments);
+	g_free(m->auth_results);
+	if (m->dsn) {
+		g_free(m->dsn->recipient);
+		g_free(m->dsn->status);
+		g_free(m->dsn->action);
+		g_free(m->dsn->original_message_id);
+		g_free(m->dsn);
+	}
+	g_free(m);
+}
