@@ -37,15 +37,15 @@ LIB_SRCS := \
 	mailproc/desk.c mailproc/json.c mailproc/notice.c \
 	mailproc/pipeline.c mailproc/status.c mailproc/tickets.c \
 	mailproc/views.c
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/mailproc/main.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/mailproc/main.o
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/parse-dump
 
 all: $(BUILD)/mailproc
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -56,11 +56,11 @@ $(BUILD)/libmailproc.a: $(LIB_OBJS)
 $(BUILD)/mailproc: $(MAIN_OBJ) $(BUILD)/libmailproc.a
 	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmailproc.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmailproc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/parse-dump: $(BUILD)/tests/tools/parse-dump.o $(BUILD)/libmailproc.a
+$(BUILD)/tests/parse-dump: $(BUILD)/obj/tests/tools/parse-dump.o $(BUILD)/libmailproc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(LDSAN) -o $@ $^ $(LIBS)
 

@@ -1,8 +1,9 @@
 /*
  * parse-dump - prints the normalised form of a message as JSON, in the
- * shape of tests/fixtures/parse/*.json.  Used by the fixture test and to
+ * shape of the .json files in tests/fixtures/parse.  Used by the fixture test and to
  * look at a message by hand: parse-dump FILE.eml
  */
+#include <glib.h>
 #include <stdio.h>
 
 #include "mailproc/json.h"

@@ -14,7 +14,7 @@
 static int tap_run;
 static int tap_failed;
 
-static int
+static int __attribute__((unused))
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -31,7 +31,7 @@ ok(int cond, const char *fmt, ...)
 }
 
 /* Compares two strings, either of which may be NULL; shows both on failure. */
-static int
+static int __attribute__((unused))
 is_str(const char *got, const char *want, const char *name)
 {
 	int same = (got == NULL && want == NULL) ||
@@ -46,7 +46,7 @@ is_str(const char *got, const char *want, const char *name)
 	return same;
 }
 
-static int
+static int __attribute__((unused))
 is_int(long long got, long long want, const char *name)
 {
 	if (!ok(got == want, "%s", name))
@@ -54,7 +54,7 @@ is_int(long long got, long long want, const char *name)
 	return got == want;
 }
 
-static int
+static int __attribute__((unused))
 tap_done(void)
 {
 	printf("1..%d\n", tap_run);
