@@ -379,6 +379,10 @@ load_all(loader *l, config *c)
 
 	c->store_path = get_path(l, "store", "path",
 	    "/var/lib/mailproc/mailproc.db");
+	rc = get_int(l, "store", "busy_timeout_ms", 5000, 0, 600000, &n);
+	if (rc)
+		return rc;
+	c->busy_timeout_ms = (int)n;
 	rc = load_imap(l, "imap", NULL, &def);
 	if (!rc)
 		rc = load_mailboxes(l, c, &def);

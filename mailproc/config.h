@@ -39,6 +39,7 @@ typedef struct cfg_mailbox {
 typedef struct config {
 	char *path;
 	char *store_path;
+	int busy_timeout_ms;
 	cfg_mailbox *mailboxes;
 	size_t n_mailboxes;
 	struct {

@@ -34,7 +34,7 @@ desk_open(config *cfg, const char *db_path, desk **out, char **err)
 	d->template_dirs[i] = g_strdup(desk_shipped_templates());
 	d->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    (GDestroyNotify)tmpl_free);
-	rc = store_open(db_path ? db_path : cfg->store_path, 5000, &d->st,
+	rc = store_open(db_path ? db_path : cfg->store_path, cfg->busy_timeout_ms, &d->st,
 	    err);
 	if (rc) {
 		desk_close(d);

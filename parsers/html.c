@@ -139,6 +139,7 @@ struct render {
 	int		 ws;		/* a space is due before more text */
 	int		 tabs;		/* cell TABs due before more text */
 	int		 blank_req;	/* a blank line is due before more text */
+	int		 blank_req_depth; /* the least quote depth asking for it */
 
 	/* context */
 	int		 quote;		/* open blockquotes */
@@ -295,15 +296,29 @@ line_end(struct render *r)
 	r->tabs = 0;
 }
 
+/* Asks for a blank line before the next text, at the current depth. */
+static void
+blank_request(struct render *r)
+{
+	if (!r->blank_req || r->quote < r->blank_req_depth)
+		r->blank_req_depth = r->quote;
+	r->blank_req = 1;
+}
+
+static void
+blank_flush(struct render *r)
+{
+	if (r->blank_req)
+		sink_blank(r, r->blank_req_depth);
+	r->blank_req = 0;
+}
+
 static void
 line_begin(struct render *r)
 {
 	int indent, i;
 
-	if (r->blank_req) {
-		sink_blank(r, r->quote);
-		r->blank_req = 0;
-	}
+	blank_flush(r);
 	r->line_depth = r->quote;
 	if (r->marker_set)
 		indent = r->nlists > 0 ? 2 * (r->nlists - 1) : 0;
@@ -327,10 +342,7 @@ line_break(struct render *r)
 		line_end(r);
 		return;
 	}
-	if (r->blank_req) {
-		sink_blank(r, r->quote);
-		r->blank_req = 0;
-	}
+	blank_flush(r);
 	sink_blank(r, r->quote);
 }
 
@@ -551,7 +563,7 @@ element_open(struct render *r, xmlNode *n, size_t depth)
 	if (f->kind == K_LINE || f->kind == K_PARA)
 		line_end(r);
 	if (f->kind == K_PARA)
-		r->blank_req = 1;
+		blank_request(r);
 
 	switch (t->role) {
 	case R_A:
@@ -627,7 +639,7 @@ element_close(struct render *r, xmlNode *n, size_t depth)
 		break;
 	}
 	if (f->kind == K_PARA)
-		r->blank_req = 1;
+		blank_request(r);
 }
 
 /* The innermost open pre frame below depth, for its first-newline rule. */

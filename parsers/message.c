@@ -718,8 +718,10 @@ auto_reason(GMimeMessage *m, const char *from)
 	return NULL;
 }
 
-static char *
-topmost_header(GMimeMessage *m, const char *name)
+/* Returns the raw (undecoded, folded) value of the topmost field name,
+ * borrowed from m, or NULL. */
+static const char *
+raw_header(GMimeMessage *m, const char *name)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
 	int n = g_mime_header_list_get_count(hl);
@@ -727,54 +729,222 @@ topmost_header(GMimeMessage *m, const char *name)
 	for (int i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0) {
-			const char *raw = g_mime_header_get_raw_value(h);
-
-			return msg_header_safe(raw, 8192);
-		}
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0)
+			return g_mime_header_get_raw_value(h);
 	}
 	return NULL;
 }
 
+/* Returns the "<id>"s of a Message-ID list (In-Reply-To, References) in
+ * order, skipping comments and unusable ids.  GMime's own parser drops
+ * ids after long ones, so this one is ours.  When there are more than max,
+ * the first (the thread root) and the most recent are kept. */
 static char **
-references_parse(GMimeParserOptions *opts, const char *v, unsigned max)
+references_parse(const char *v, unsigned max)
 {
-	GMimeReferences *refs;
-	GPtrArray *arr = g_ptr_array_new();
-	int n;
+	GPtrArray *arr = g_ptr_array_new_with_free_func(g_free);
+	char **out;
+	int depth = 0;
 
-	if (v) {
-		refs = g_mime_references_parse(opts, v);
-		n = refs ? g_mime_references_length(refs) : 0;
-		/* Keep the first (the thread root) and the most recent. */
-		for (int i = 0; i < n; i++) {
-			char *b;
+	for (const char *p = v; p && *p; p++) {
+		const char *gt;
+		char *id, *b;
 
-			if (n > (int)max && i > 0 && i < n - (int)max + 1)
-				continue;
-			b = msgid_bracket(g_mime_references_get_message_id(
-			    refs, i));
-			if (b)
-				g_ptr_array_add(arr, b);
-		}
-		if (refs)
-			g_mime_references_free(refs);
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		if (depth || *p != '<')
+			continue;
+		gt = strchr(p, '>');
+		if (gt == NULL)
+			break;
+		id = g_strndup(p + 1, gt - p - 1);
+		b = msgid_bracket(id);
+		g_free(id);
+		if (b)
+			g_ptr_array_add(arr, b);
+		p = gt;
 	}
+	if (arr->len > max && max > 1)
+		g_ptr_array_remove_range(arr, 1, arr->len - max);
+	else if (arr->len > max)
+		g_ptr_array_set_size(arr, max);
+	g_ptr_array_set_free_func(arr, NULL);
 	g_ptr_array_add(arr, NULL);
-	return (char **)g_ptr_array_free(arr, FALSE);
+	out = (char **)g_ptr_array_free(arr, FALSE);
+	return out;
+}
+
+/* Decodes the bytes of one encoded word's text (RFC 2047 4.1, 4.2). */
+static GByteArray *
+encoded_word_bytes(char enc, const char *text, size_t n)
+{
+	GByteArray *ba = g_byte_array_new();
+
+	if (enc == 'b' || enc == 'B') {
+		char *t = g_strndup(text, n);
+		gint state = 0;
+		guint save = 0;
+		guchar *buf = g_malloc(n + 3);
+		gsize len = g_base64_decode_step(t, n, buf, &state, &save);
+
+		g_byte_array_append(ba, buf, (guint)len);
+		g_free(buf);
+		g_free(t);
+		return ba;
+	}
+	for (size_t i = 0; i < n; i++) {
+		guint8 c = (guint8)text[i];
+
+		if (c == '_')
+			c = ' ';
+		else if (c == '=' && i + 2 < n &&
+		    g_ascii_isxdigit(text[i + 1]) &&
+		    g_ascii_isxdigit(text[i + 2])) {
+			c = (guint8)(g_ascii_xdigit_value(text[i + 1]) * 16 +
+			    g_ascii_xdigit_value(text[i + 2]));
+			i += 2;
+		}
+		g_byte_array_append(ba, &c, 1);
+	}
+	return ba;
+}
+
+
+/* Parses an encoded word "=?charset[*lang]?B|Q?text?=" at p.  Returns the
+ * end of the word and sets *charset and *bytes, or returns NULL. */
+static const char *
+encoded_word(const char *p, char **charset, GByteArray **bytes)
+{
+	const char *cs = p + 2, *q1, *q2, *end;
+	char *star;
+
+	if (p[0] != '=' || p[1] != '?')
+		return NULL;
+	q1 = strchr(cs, '?');
+	if (q1 == NULL || q1 == cs || q1 - cs > 64 || q1[1] == '\0' ||
+	    q1[2] != '?' || strchr("BbQq", q1[1]) == NULL)
+		return NULL;
+	q2 = q1 + 2;
+	end = strstr(q2 + 1, "?=");
+	if (end == NULL)
+		return NULL;
+	for (const char *c = q2 + 1; c < end; c++)
+		if (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
+			return NULL;
+	*charset = g_strndup(cs, q1 - cs);
+	star = strchr(*charset, '*');
+	if (star)
+		*star = '\0';
+	*bytes = encoded_word_bytes(q1[1], q2 + 1, (size_t)(end - q2 - 1));
+	return end + 2;
+}
+
+/* Decodes an unstructured header value (RFC 2047): adjacent encoded words
+ * are joined before charset conversion (clients split multi-byte
+ * characters across words, and GMime 3.2 mis-joins base64 words), the
+ * whitespace between them is dropped, and raw 8-bit text is taken as UTF-8
+ * or windows-1252. */
+static char *
+rfc2047_decode(const char *v)
+{
+	GString *out = g_string_new(NULL), *raw = g_string_new(NULL);
+	GByteArray *pend = NULL;
+	char *pend_cs = NULL;
+	const char *p = v;
+
+	while (*p) {
+		char *cs = NULL;
+		GByteArray *bytes = NULL;
+		const char *next = encoded_word(p, &cs, &bytes);
+
+		if (next == NULL) {
+			/* Unfold: a line break before white space goes. */
+			if (*p != '\r' && *p != '\n')
+				g_string_append_c(raw, *p);
+			p++;
+			continue;
+		}
+		if (raw->len) {
+			/* Whitespace alone between two encoded words goes. */
+			int blank = pend != NULL;
+
+			for (gsize i = 0; i < raw->len && blank; i++)
+				blank = raw->str[i] == ' ' ||
+				    raw->str[i] == '\t';
+			if (!blank) {
+				char *u;
+
+				if (pend) {
+					u = to_utf8((char *)pend->data,
+					    pend->len, pend_cs);
+					g_string_append(out, u ? u : "");
+					g_free(u);
+					g_byte_array_free(pend, TRUE);
+					g_free(pend_cs);
+					pend = NULL;
+					pend_cs = NULL;
+				}
+				u = to_utf8(raw->str, raw->len, NULL);
+				g_string_append(out, u ? u : "");
+				g_free(u);
+			}
+			g_string_truncate(raw, 0);
+		}
+		if (pend && g_ascii_strcasecmp(pend_cs, cs) == 0) {
+			g_byte_array_append(pend, bytes->data, bytes->len);
+			g_byte_array_free(bytes, TRUE);
+			g_free(cs);
+		} else {
+			if (pend) {
+				char *u = to_utf8((char *)pend->data,
+				    pend->len, pend_cs);
+
+				g_string_append(out, u ? u : "");
+				g_free(u);
+				g_byte_array_free(pend, TRUE);
+				g_free(pend_cs);
+			}
+			pend = bytes;
+			pend_cs = cs;
+		}
+		p = next;
+	}
+	if (pend) {
+		char *u = to_utf8((char *)pend->data, pend->len, pend_cs);
+
+		g_string_append(out, u ? u : "");
+		g_free(u);
+		g_byte_array_free(pend, TRUE);
+		g_free(pend_cs);
+	}
+	/* Text after the last encoded word (or all of it, if none). */
+	if (raw->len) {
+		char *u = to_utf8(raw->str, raw->len, NULL);
+
+		g_string_append(out, u ? u : "");
+		g_free(u);
+	}
+	g_string_free(raw, TRUE);
+	return g_string_free(out, FALSE);
 }
 
 static void
-fill_header_fields(msg *m, GMimeMessage *gm, GMimeParserOptions *opts,
-    const msg_limits *lim)
+fill_header_fields(msg *m, GMimeMessage *gm, const msg_limits *lim)
 {
 	InternetAddressList *from = g_mime_message_get_from(gm);
 	GDateTime *date;
 	const char *v;
 	char **irt;
 
-	v = g_mime_message_get_subject(gm);
-	m->subject = v ? msg_header_safe(v, 998) : NULL;
+	v = raw_header(gm, "Subject");
+	if (v) {
+		char *dec = rfc2047_decode(v);
+
+		m->subject = msg_header_safe(dec, 998);
+		g_free(dec);
+	}
 	for (int i = 0; from && i < internet_address_list_length(from); i++) {
 		InternetAddress *ia = internet_address_list_get_address(from,
 		    i);
@@ -808,12 +978,11 @@ fill_header_fields(msg *m, GMimeMessage *gm, GMimeParserOptions *opts,
 	m->cc = addrs_strv(g_mime_message_get_addresses(gm,
 	    GMIME_ADDRESS_TYPE_CC), lim->max_addrs);
 	m->message_id = msgid_bracket(g_mime_message_get_message_id(gm));
-	irt = references_parse(opts, g_mime_object_get_header(GMIME_OBJECT(gm),
-	    "In-Reply-To"), 1);
+	irt = references_parse(raw_header(gm, "In-Reply-To"), 1);
 	m->in_reply_to = irt[0] ? g_strdup(irt[0]) : NULL;
 	g_strfreev(irt);
-	m->references = references_parse(opts, g_mime_object_get_header(
-	    GMIME_OBJECT(gm), "References"), lim->max_refs);
+	m->references = references_parse(raw_header(gm, "References"),
+	    lim->max_refs);
 	date = g_mime_message_get_date(gm);
 	m->date = -1;
 	if (date) {
@@ -825,7 +994,8 @@ fill_header_fields(msg *m, GMimeMessage *gm, GMimeParserOptions *opts,
 	}
 	m->auto_reason = auto_reason(gm, m->from);
 	m->is_auto = m->auto_reason != NULL;
-	m->auth_results = topmost_header(gm, "Authentication-Results");
+	v = raw_header(gm, "Authentication-Results");
+	m->auth_results = v ? msg_header_safe(v, 8192) : NULL;
 }
 
 static void
@@ -934,7 +1104,7 @@ msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
 	}
 
 	m = g_new0(msg, 1);
-	fill_header_fields(m, gm, opts, lim);
+	fill_header_fields(m, gm, lim);
 	fill_body(m, &w, lim);
 	if (w.body)
 		mark_twins_deep(&w, g_mime_message_get_mime_part(gm), 0);
