@@ -34,31 +34,36 @@ quarantine(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
     const char *key, const char *reason, const msg *m, int64_t retry_of)
 {
 	store_quarantine q = { 0 };
+	char *peek_from = NULL, *peek_subject = NULL;
 	mp_status rc;
 
+	if (m) {
+		q.from = m->from;
+		q.subject = m->subject;
+	} else {
+		msg_peek(raw, len, &peek_from, &peek_subject);
+		q.from = peek_from;
+		q.subject = peek_subject;
+	}
 	if (retry_of > 0) {
+		q.id = retry_of;
 		rc = store_quarantine_set_status(d->st, retry_of, "held",
 		    reason);
-		if (rc)
-			return rc;
-		q.id = retry_of;
 	} else {
 		q.mailbox = mb->name;
 		q.key = (char *)key;
 		q.reason = (char *)reason;
-		q.from = m ? m->from : NULL;
-		q.subject = m ? m->subject : NULL;
 		q.at = clock_now();
 		q.raw = (char *)raw;
 		q.raw_len = len;
 		rc = store_quarantine_add(d->st, &q);
-		if (rc)
-			return rc;
 	}
+	if (rc)
+		goto done;
 	rc = store_processed_add(d->st, mb->name, key, "quarantined",
 	    clock_now());
 	if (rc)
-		return rc;
+		goto done;
 	g_printerr("mailproc: %s: quarantined %s as #%" G_GINT64_FORMAT
 	    ": %s\n", mb->name, key, q.id, reason);
 	if (d->cfg->admin) {
@@ -71,9 +76,8 @@ quarantine(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 
 		tvars_setf(v, "quarantine_id", "%" G_GINT64_FORMAT, q.id);
 		tvars_set(v, "reason", reason);
-		tvars_set(v, "from", m && m->from ? m->from : "(unknown)");
-		tvars_set(v, "subject", m && m->subject ? m->subject :
-		    "(unknown)");
+		tvars_set(v, "from", q.from ? q.from : "(unknown)");
+		tvars_set(v, "subject", q.subject ? q.subject : "(unknown)");
 		tvars_set(v, "mailbox", mb->name);
 		tvars_set(v, "key", key);
 		tvars_setf(v, "size", "%zu", len);
@@ -88,6 +92,9 @@ quarantine(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 		if (rc && rc != MP_ERR_TEMP)
 			rc = MP_OK;
 	}
+done:
+	g_free(peek_from);
+	g_free(peek_subject);
 	return rc;
 }
 

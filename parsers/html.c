@@ -159,12 +159,41 @@ struct render {
 	struct frame	 frames[HTML_DEPTH_MAX];
 };
 
-static const struct tag *
-tag_find(const xmlChar *name)
+/* Marks (node->_private) the p elements libxml2 implies around text that
+ * is in no element, as in a fragment starting with text: they are no
+ * paragraphs of the author's. */
+static const char implied_p = 'p';
+
+/* The startElement of the parser: a p is implied when its start tag is
+ * not the last '<' before the parser's position (a '<' inside an
+ * attribute value of a real <p> makes it count as implied: harmless). */
+static void
+sax_start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
+	htmlParserCtxtPtr ctxt = ctx;
+	const xmlChar *p, *base;
+
+	xmlSAX2StartElement(ctx, name, atts);
+	if (!xmlStrEqual(name, (const xmlChar *)"p") || ctxt->node == NULL ||
+	    ctxt->input == NULL || ctxt->input->cur == NULL)
+		return;
+	base = ctxt->input->base;
+	p = ctxt->input->cur;
+	while (p > base && *p != '<')
+		p--;
+	if (*p == '<' && (p[1] == 'p' || p[1] == 'P') &&
+	    (p[2] == '>' || p[2] == '/' || g_ascii_isspace(p[2])))
+		return;
+	ctxt->node->_private = (void *)&implied_p;
+}
+
+static const struct tag *
+tag_find(const xmlNode *n)
+{
+	const xmlChar *name = n->name;
 	size_t i;
 
-	if (name == NULL)
+	if (name == NULL || n->_private == &implied_p)
 		return NULL;
 	for (i = 0; i < G_N_ELEMENTS(tags); i++)
 		if (g_ascii_strcasecmp(tags[i].name, (const char *)name) == 0)
@@ -536,7 +565,7 @@ ol_start(xmlNode *n)
 static int
 element_open(struct render *r, xmlNode *n, size_t depth)
 {
-	const struct tag *t = tag_find(n->name);
+	const struct tag *t = tag_find(n);
 	struct frame *f;
 
 	if (t != NULL && t->kind == K_DROP)
@@ -759,9 +788,12 @@ html_to_text(const char *html, size_t len, size_t max_out)
 		goto done;
 	/* Keep every blank text node: spacing between inline elements. */
 	ctxt->sax->ignorableWhitespace = xmlSAX2Characters;
+	ctxt->sax->startElement = sax_start_element;
+	/* XML_PARSE_HUGE: without it libxml2 stops reading at depth 256 and
+	 * loses the rest of the document; the walk needs no depth limit. */
 	doc = htmlCtxtReadMemory(ctxt, valid, (int)strlen(valid), NULL,
 	    "UTF-8", HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-	    HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	    HTML_PARSE_NOWARNING | HTML_PARSE_NONET | XML_PARSE_HUGE);
 	if (doc == NULL)
 		goto done;
 

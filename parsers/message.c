@@ -227,6 +227,17 @@ msgid_bracket(const char *id)
 
 /* ---- limits checked on the raw bytes ----------------------------------- */
 
+/* 1 when the line starts with a field name and a colon (RFC 5322 2.2). */
+static int
+is_field_start(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] > ' ' && p[i] < 0x7f && p[i] != ':')
+		i++;
+	return i > 0 && i < n && p[i] == ':';
+}
+
 /* Checks line lengths, the top-level header and the number of MIME parts
  * (by counting Content-Type fields) before GMime builds a tree. */
 static mp_status
@@ -254,6 +265,10 @@ raw_check(const char *raw, size_t len, const msg_limits *lim, char **reason)
 				in_header = 0;
 			} else if (p[0] == ' ' || p[0] == '\t') {
 				field += line;
+			} else if (!is_field_start(p, bare)) {
+				/* Not a header field: the header has ended
+				 * without a blank line (GMime reads on). */
+				in_header = 0;
 			} else {
 				field = line;
 				if (++headers > lim->max_headers) {
@@ -1129,6 +1144,62 @@ done:
 		g_mime_parser_options_free(opts);
 	msg_free(m);
 	return st;
+}
+
+void
+msg_peek(const char *raw, size_t len, char **from, char **subject)
+{
+	const char *p = raw, *end = raw + len;
+
+	*from = *subject = NULL;
+	while (p < end && *p != '\n' && *p != '\r') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		char **dst = NULL;
+		size_t skip = 0;
+
+		if ((size_t)(end - p) > 5 && g_ascii_strncasecmp(p, "from:",
+		    5) == 0 && *from == NULL) {
+			dst = from;
+			skip = 5;
+		} else if ((size_t)(end - p) > 8 && g_ascii_strncasecmp(p,
+		    "subject:", 8) == 0 && *subject == NULL) {
+			dst = subject;
+			skip = 8;
+		}
+		if (dst) {
+			GString *v = g_string_new_len(p + skip,
+			    MIN(next - p - (gssize)skip, 4096));
+			const char *q = next;
+			char *dec;
+
+			while (q < end && (*q == ' ' || *q == '\t') &&
+			    v->len < 4096) {
+				const char *n2 = memchr(q, '\n',
+				    (size_t)(end - q));
+				const char *nx = n2 ? n2 + 1 : end;
+
+				g_string_append_len(v, q, MIN(nx - q, 4096));
+				q = nx;
+			}
+			dec = rfc2047_decode(v->str);
+			g_string_free(v, TRUE);
+			if (dst == subject) {
+				*subject = msg_header_safe(dec, 998);
+			} else {
+				char *lt = strrchr(dec, '<');
+				char *gt = lt ? strchr(lt, '>') : NULL;
+				char *a = lt && gt ? g_strndup(lt + 1, gt - lt -
+				    1) : g_strdup(g_strstrip(dec));
+
+				if (strchr(a, '@') && !strpbrk(a, " \t\"<>,"))
+					*from = g_ascii_strdown(a, -1);
+				g_free(a);
+			}
+			g_free(dec);
+		}
+		p = next;
+	}
 }
 
 void

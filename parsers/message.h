@@ -86,6 +86,11 @@ mp_status msg_parse(const char *raw, size_t len, const msg_limits *lim,
 
 void msg_free(msg *m);
 
+/* Reads From (as a lower-cased bare address) and the decoded Subject from
+ * the top-level header without parsing the message, for messages too big
+ * or too broken to parse.  Either may be set to NULL.  Owned by the caller. */
+void msg_peek(const char *raw, size_t len, char **from, char **subject);
+
 /* Returns a copy of s made safe for one header line: valid UTF-8, control
  * characters (CR, LF, TAB included) replaced by spaces, runs of spaces
  * collapsed, trimmed, at most max bytes (cut at a character boundary).
