@@ -7,12 +7,22 @@
  *                       forbid), ticket-new-team to teams.trial_support
  *   customer follow-up  ticket-update-owner to the owner, or the team
  *   staff reply         ticket-reply with the new text to the external
- *                       participants
+ *                       participants, unless /note or /macro make it
+ *                       internal
+ *   /start              ticket-assigned to the requester
+ *   /transfer           ticket-transfer-request to support engineering
+ *   SE /take, /transfer ADDRESS
+ *                       ticket-transferred to the new owner, the
+ *                       previous owner and the requester
+ *   /end                ticket-ended to the requester
+ *   refused commands    command-error to the sender
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/commands.h"
+#include "mailproc/json.h"
 #include "mailproc/notice.h"
 #include "mailproc/pipeline.h"
 #include "mailproc/tickets.h"
@@ -285,28 +295,351 @@ customer_reply(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	return MP_OK;
 }
 
-/* Relays a staff member's new text to the ticket's external
- * participants (SPEC 1.1 correspondence). */
-static mp_status
-staff_reply(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
-    const char *raw, size_t len, char **outcome)
+/* ---- staff commands (SPEC 2) -------------------------------------------- */
+
+#define MACRO_NAME "customer-support-ticket-request"
+
+static int
+is_open(const store_ticket *t)
 {
-	int64_t now = clock_now();
-	char **parts = NULL;
-	GPtrArray *to;
+	return strcmp(t->status, "ended") != 0;
+}
+
+static mp_status
+event(cmd_env *e, const char *action, const char *detail)
+{
+	const store_ticket *t = e->item;
+
+	return store_event_add(e->d->st, t->id, clock_now(), e->sender, action,
+	    detail, e->m->message_id);
+}
+
+static void
+problem(GPtrArray *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+problem(GPtrArray *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(p, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+/* Makes who the owner and tells the new owner, the previous one and the
+ * requester (SE /take, /transfer ADDRESS). */
+static mp_status
+hand_over(cmd_env *e, const char *who)
+{
+	store_ticket *t = e->item;
+	char *previous = t->owner ? g_strdup(t->owner) : NULL;
+	const char *to[] = { who, previous ? previous : t->requester,
+	    t->requester, NULL };
+	tvars *v = tvars_new();
 	mp_status rc;
 
-	rc = record_message(d, mb, t, m, "public", raw, len);
+	set_str(&t->owner, who);
+	set_str(&t->status, "in_progress");
+	rc = event(e, "transferred", who);
+	tvars_set(v, "owner", who);
+	tvars_set(v, "previous_owner", previous ? previous : "");
 	if (!rc)
-		rc = store_event_add(d->st, t->id, now, m->from,
-		    "correspondence", NULL, m->message_id);
+		rc = tell(e->d, e->mb, t, e->m, "ticket-transferred", to, v);
+	tvars_free(v);
+	g_free(previous);
+	return rc;
+}
+
+static mp_status
+cmd_start(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+	const char *role = config_role_name(e->d->cfg, e->sender);
+	const char *to[] = { t->requester, NULL };
+	tvars *v;
+	mp_status rc;
+
+	if (*c->args) {
+		problem(p, "takes no arguments (got '%s')", c->args);
+		return MP_OK;
+	}
+	if (!is_open(t)) {
+		problem(p, "%s is ended; /reopen it first", t->id);
+		return MP_OK;
+	}
+	if (strcmp(t->status, "transfer_requested") == 0) {
+		if (strcmp(role, "se") != 0) {
+			problem(p, "%s waits for support engineering: only a "
+			    "support engineer (role se) can take it", t->id);
+			return MP_OK;
+		}
+		return hand_over(e, e->sender);
+	}
+	if (t->owner && strcmp(t->owner, e->sender) == 0)
+		return MP_OK;		/* already yours: a no-op */
+	if (t->owner) {
+		problem(p, "%s is owned by %s; the owner can /transfer it",
+		    t->id, t->owner);
+		return MP_OK;
+	}
+	set_str(&t->owner, e->sender);
+	set_str(&t->status, "in_progress");
+	rc = event(e, "assigned", e->sender);
 	if (rc)
 		return rc;
-	t->updated_at = now;
-	t->staff_at = now;
-	rc = store_ticket_update(d->st, t);
+	v = tvars_new();
+	tvars_set(v, "owner", e->sender);
+	rc = tell(e->d, e->mb, t, e->m, "ticket-assigned", to, v);
+	tvars_free(v);
+	return rc;
+}
+
+static mp_status
+cmd_note(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+	store_note n = { 0 };
+	char *body;
+	mp_status rc;
+
+	body = g_strdup_printf("%s%s%s", c->args, *c->args && *e->rest ?
+	    "\n\n" : "", e->rest);
+	if (*body == '\0') {
+		problem(p, "has no text: write the note after /note or below "
+		    "the commands");
+		g_free(body);
+		return MP_OK;
+	}
+	e->internal = 1;
+	n.at = clock_now();
+	n.author = (char *)e->sender;
+	n.body = body;
+	n.message_id = e->m->message_id;
+	rc = store_note_add(e->d->st, t->id, &n);
 	if (!rc)
-		rc = store_participants(d->st, t->id, &parts);
+		rc = event(e, "note", NULL);
+	g_free(body);
+	return rc;
+}
+
+/* Returns the fields of the newest macro note of t as parsed again from
+ * its text, or NULL when t has none. */
+static mp_status
+latest_macro(cmd_env *e, macro_fields **out)
+{
+	store_ticket *t = e->item;
+	store_note **notes = NULL;
+	mp_status rc = store_notes(e->d->st, t->id, &notes);
+	const char *body = NULL;
+
+	*out = NULL;
+	for (size_t i = 0; !rc && notes[i]; i++)
+		if (notes[i]->macro && strcmp(notes[i]->macro, MACRO_NAME) == 0)
+			body = notes[i]->body;
+	if (body)
+		*out = macro_parse(body);
+	store_note_list_free(notes);
+	return rc;
+}
+
+static mp_status
+cmd_macro(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+	macro_fields *f;
+	store_note n = { 0 };
+	GString *json;
+	mp_status rc;
+
+	if (g_ascii_strcasecmp(c->args, MACRO_NAME) != 0 &&
+	    g_ascii_strcasecmp(c->args, "cstr") != 0) {
+		problem(p, "unknown macro '%s' (known: %s, alias cstr)",
+		    c->args, MACRO_NAME);
+		return MP_OK;
+	}
+	f = macro_parse(e->rest);
+	if (f->problems[0]) {
+		for (int i = 0; f->problems[i]; i++)
+			problem(p, "%s", f->problems[i]);
+		macro_fields_free(f);
+		return MP_OK;
+	}
+	e->internal = 1;
+	json = g_string_new("{");
+	for (int k = 0; k < MACRO_N_FIELDS; k++) {
+		g_string_append_printf(json, "%s\"%s\": ", k ? ", " : "",
+		    macro_keys[k]);
+		json_escape_append(json, f->value[k]);
+	}
+	g_string_append_c(json, '}');
+	n.at = clock_now();
+	n.author = (char *)e->sender;
+	n.macro = MACRO_NAME;
+	n.fields_json = json->str;
+	n.body = (char *)e->rest;
+	n.message_id = e->m->message_id;
+	rc = store_note_add(e->d->st, t->id, &n);
+	if (!rc)
+		rc = event(e, "macro", MACRO_NAME);
+	g_string_free(json, TRUE);
+	macro_fields_free(f);
+	return rc;
+}
+
+static mp_status
+cmd_transfer(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+	int owner = t->owner && strcmp(t->owner, e->sender) == 0;
+	int ce = strcmp(config_role_name(e->d->cfg, e->sender), "ce") == 0;
+	macro_fields *f = NULL;
+	tvars *v;
+	mp_status rc;
+
+	if (!owner && !ce) {
+		problem(p, "only the owner%s%s%s or a customer engineer can "
+		    "transfer %s", t->owner ? " (" : "", t->owner ? t->owner :
+		    "", t->owner ? ")" : "", t->id);
+		return MP_OK;
+	}
+	if (!is_open(t)) {
+		problem(p, "%s is ended; /reopen it first", t->id);
+		return MP_OK;
+	}
+	rc = latest_macro(e, &f);
+	if (rc)
+		return rc;
+	if (f == NULL || f->problems[0]) {
+		problem(p, "%s needs a complete Customer Support Ticket "
+		    "Request first: send /macro cstr with its fields", t->id);
+		macro_fields_free(f);
+		return MP_OK;
+	}
+	if (*c->args) {
+		char *who = g_ascii_strdown(c->args, -1);
+
+		if (!config_has_role(e->d->cfg, who, ROLE_SE)) {
+			problem(p, "%s is not a support engineer (not in "
+			    "[roles] se)", who);
+			rc = MP_OK;
+		} else {
+			rc = hand_over(e, who);
+		}
+		g_free(who);
+		macro_fields_free(f);
+		return rc;
+	}
+	if (strcmp(t->status, "transfer_requested") == 0) {
+		problem(p, "%s already waits for support engineering", t->id);
+		macro_fields_free(f);
+		return MP_OK;
+	}
+	set_str(&t->status, "transfer_requested");
+	rc = event(e, "transfer_requested", NULL);
+	v = tvars_new();
+	tvars_set(v, "requester", t->requester);
+	tvars_set(v, "owner", t->owner ? t->owner : "");
+	tvars_set(v, "requested_by", e->sender);
+	for (int k = 0; k < MACRO_N_FIELDS; k++)
+		tvars_set(v, macro_keys[k], f->value[k] ? f->value[k] : "-");
+	if (!rc)
+		rc = tell(e->d, e->mb, t, e->m, "ticket-transfer-request",
+		    (const char *const *)e->d->cfg->team_support_engineering,
+		    v);
+	tvars_free(v);
+	macro_fields_free(f);
+	return rc;
+}
+
+static mp_status
+cmd_end(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+	const char *to[] = { t->requester, NULL };
+	tvars *v;
+	mp_status rc;
+
+	if (*c->args) {
+		problem(p, "takes no arguments (got '%s')", c->args);
+		return MP_OK;
+	}
+	if (t->owner == NULL) {
+		problem(p, "%s has no owner: /start it first", t->id);
+		return MP_OK;
+	}
+	if (strcmp(t->owner, e->sender) != 0) {
+		problem(p, "only the owner (%s) can end %s", t->owner, t->id);
+		return MP_OK;
+	}
+	if (!is_open(t)) {
+		problem(p, "%s is already ended", t->id);
+		return MP_OK;
+	}
+	set_str(&t->prev_status, t->status);
+	set_str(&t->status, "ended");
+	rc = event(e, "ended", NULL);
+	if (rc)
+		return rc;
+	v = tvars_new();
+	tvars_set(v, "owner", t->owner);
+	rc = tell(e->d, e->mb, t, e->m, "ticket-ended", to, v);
+	tvars_free(v);
+	return rc;
+}
+
+static mp_status
+cmd_reopen(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_ticket *t = e->item;
+
+	if (is_open(t)) {
+		problem(p, "%s is not ended (it is %s)", t->id, t->status);
+		return MP_OK;
+	}
+	set_str(&t->status, t->prev_status && strcmp(t->prev_status,
+	    "ended") != 0 ? t->prev_status : t->owner ? "in_progress" :
+	    "waiting");
+	return event(e, "reopened", t->status);
+}
+
+static mp_status
+cmd_priority(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	static const char *const levels[] = { "low", "normal", "high",
+	    "urgent", NULL };
+	store_ticket *t = e->item;
+
+	for (int i = 0; levels[i]; i++)
+		if (g_ascii_strcasecmp(c->args, levels[i]) == 0) {
+			set_str(&t->priority, levels[i]);
+			return event(e, "priority", levels[i]);
+		}
+	problem(p, "'%s' is not a priority (low, normal, high, urgent)",
+	    c->args);
+	return MP_OK;
+}
+
+static const cmd_rule ticket_rules[] = {
+	{ "start", "take", cmd_start },
+	{ "note", NULL, cmd_note },
+	{ "macro", NULL, cmd_macro },
+	{ "transfer", NULL, cmd_transfer },
+	{ "end", NULL, cmd_end },
+	{ "reopen", NULL, cmd_reopen },
+	{ "priority", NULL, cmd_priority },
+	{ NULL, NULL, NULL },
+};
+
+/* Relays text to the ticket's external participants. */
+static mp_status
+relay(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
+    const char *text)
+{
+	char **parts = NULL;
+	GPtrArray *to;
+	mp_status rc = store_participants(d->st, t->id, &parts);
+
 	if (rc)
 		return rc;
 	to = g_ptr_array_new();
@@ -314,10 +647,10 @@ staff_reply(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 		if (!config_is_staff_domain(d->cfg, parts[i]))
 			g_ptr_array_add(to, parts[i]);
 	g_ptr_array_add(to, NULL);
-	if (m->new_text[0] && to->len > 1) {
+	if (*text && to->len > 1) {
 		tvars *v = tvars_new();
 
-		tvars_set(v, "body", m->new_text);
+		tvars_set(v, "body", text);
 		tvars_set(v, "author", m->from);
 		rc = tell(d, mb, t, m, "ticket-reply",
 		    (const char *const *)to->pdata, v);
@@ -325,10 +658,104 @@ staff_reply(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	}
 	g_ptr_array_free(to, TRUE);
 	g_strfreev(parts);
+	return rc;
+}
+
+/* Stores a staff message whose body is text (command lines removed). */
+static mp_status
+record_staff(desk *d, const cfg_mailbox *mb, const store_ticket *t,
+    const msg *m, const char *visibility, const char *text,
+    const char *raw, size_t len)
+{
+	msg copy = *m;
+
+	copy.new_text = (char *)text;
+	return record_message(d, mb, t, &copy, visibility, raw, len);
+}
+
+static mp_status
+refuse(desk *d, const cfg_mailbox *mb, const msg *m, const char *id,
+    const cmd_block *b, char **problems, const char *raw, size_t len,
+    char **outcome)
+{
+	store_ticket *t = NULL;
+	const char *to[] = { m->from, NULL };
+	char *joined, *echo;
+	tvars *v;
+	mp_status rc;
+
+	/* The commands changed nothing: start again from the stored ticket. */
+	rc = store_ticket_get(d->st, id, &t);
 	if (rc)
 		return rc;
-	*outcome = g_strdup_printf("%s updated", t->id);
-	return MP_OK;
+	rc = record_staff(d, mb, t, m, "internal", b->rest, raw, len);
+	joined = g_strjoinv("; ", problems);
+	if (!rc)
+		rc = store_event_add(d->st, t->id, clock_now(), m->from,
+		    "commands_refused", joined, m->message_id);
+	g_free(joined);
+	v = tvars_new();
+	tvars_list(v, "problems");
+	for (int i = 0; problems[i]; i++)
+		tvars_set(tvars_add(v, "problems"), "problem", problems[i]);
+	echo = commands_echo(b);
+	tvars_set(v, "commands", echo);
+	g_free(echo);
+	if (!rc)
+		rc = tell(d, mb, t, m, "command-error", to, v);
+	tvars_free(v);
+	if (!rc)
+		*outcome = g_strdup_printf("%s refused", t->id);
+	store_ticket_free(t);
+	return rc;
+}
+
+/* A message from authenticated staff on ticket t: commands, then
+ * correspondence (SPEC 1.1, 2, 9). */
+static mp_status
+staff_message(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
+    const char *raw, size_t len, char **outcome)
+{
+	cmd_block *b = cmd_parse(m->new_text);
+	cmd_env e = { 0 };
+	char **problems = NULL;
+	int64_t now = clock_now();
+	const char *visibility;
+	mp_status rc = MP_OK;
+
+	e.d = d;
+	e.mb = mb;
+	e.m = m;
+	e.sender = m->from;
+	e.rest = b->rest;
+	e.item = t;
+	if (b->n > 0 || b->too_many) {
+		rc = commands_run(&e, ticket_rules, b, &problems);
+		if (rc)
+			goto done;
+		if (problems[0]) {
+			rc = refuse(d, mb, m, t->id, b, problems, raw, len,
+			    outcome);
+			goto done;
+		}
+	}
+	visibility = e.internal || *b->rest == '\0' ? "internal" : "public";
+	t->updated_at = now;
+	t->staff_at = now;
+	rc = store_ticket_update(d->st, t);
+	if (!rc)
+		rc = record_staff(d, mb, t, m, visibility, b->rest, raw, len);
+	if (!rc && strcmp(visibility, "public") == 0)
+		rc = store_event_add(d->st, t->id, now, m->from,
+		    "correspondence", NULL, m->message_id);
+	if (!rc && strcmp(visibility, "public") == 0)
+		rc = relay(d, mb, t, m, b->rest);
+	if (!rc)
+		*outcome = g_strdup_printf("%s updated", t->id);
+done:
+	g_strfreev(problems);
+	cmd_block_free(b);
+	return rc;
 }
 
 mp_status
@@ -346,7 +773,7 @@ tickets_handle(desk *d, const cfg_mailbox *mb, const msg *m, const char *raw,
 	if (t == NULL)
 		return open_ticket(d, mb, m, raw, len, outcome);
 	if (staff)
-		rc = staff_reply(d, mb, t, m, raw, len, outcome);
+		rc = staff_message(d, mb, t, m, raw, len, outcome);
 	else
 		rc = customer_reply(d, mb, t, m, by_reference, raw, len,
 		    outcome);

@@ -37,6 +37,7 @@
 #include "parsers/html.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static const struct tag {
 	const char	*name;
 	unsigned char	 kind;
 	unsigned char	 role;
-} tags[] = {
+} tags[] = {			/* sorted by name, for bsearch() */
 	{ "a",		K_INLINE,	R_A },
 	{ "address",	K_LINE,		R_NONE },
 	{ "article",	K_LINE,		R_NONE },
@@ -117,7 +118,6 @@ struct frame {
 	int		 kind;	/* effective kind (nested lists are K_LINE) */
 	size_t		 cap_start; /* R_A: start of its text in cap */
 	int		 cells;	/* R_TR: the enclosing row's cell count */
-	int		 pre_fresh; /* R_PRE: no text seen yet */
 };
 
 struct render {
@@ -187,18 +187,20 @@ sax_start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 	ctxt->node->_private = (void *)&implied_p;
 }
 
+static int
+tag_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct tag *)elem)->name);
+}
+
+/* The rule of element n; libxml2 gives names in lower case. */
 static const struct tag *
 tag_find(const xmlNode *n)
 {
-	const xmlChar *name = n->name;
-	size_t i;
-
-	if (name == NULL || n->_private == &implied_p)
+	if (n->name == NULL || n->_private == &implied_p)
 		return NULL;
-	for (i = 0; i < G_N_ELEMENTS(tags); i++)
-		if (g_ascii_strcasecmp(tags[i].name, (const char *)name) == 0)
-			return &tags[i];
-	return NULL;
+	return bsearch(n->name, tags, G_N_ELEMENTS(tags), sizeof(tags[0]),
+	    tag_cmp);
 }
 
 /* Length of the whitespace character at s[i] (0 if none): the collapsing
@@ -230,8 +232,9 @@ append_blank(GString *out, int depth)
 }
 
 /* The bound was passed by the line that starts at base (its separator
- * included) and whose text starts at at: cut at max_out on a character
- * boundary, dropping the line whole when none of its text fits. */
+ * included) and whose text starts at at (after indentation): cut at
+ * max_out on a character boundary, dropping the line whole when none of
+ * its text fits. */
 static void
 sink_truncate(struct render *r, size_t base, size_t at)
 {
@@ -268,6 +271,8 @@ sink_line(struct render *r, int depth, const char *s, size_t n, int lost)
 
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
+	if (n == 0 && lost)
+		r->full = 1;	/* its text lies past the bound */
 	if (n == 0) {
 		sink_blank(r, depth);
 		return;
@@ -286,7 +291,7 @@ sink_line(struct render *r, int depth, const char *s, size_t n, int lost)
 	r->blank = 0;
 	for (d = 0; d < depth; d++)
 		g_string_append(r->out, "> ");
-	at = r->out->len;
+	at = r->out->len + strspn(s, " \t");
 	g_string_append_len(r->out, s, n);
 	r->nlines++;
 	r->prev_depth = depth;
@@ -620,7 +625,6 @@ element_open(struct render *r, xmlNode *n, size_t depth)
 		break;
 	case R_PRE:
 		r->pre++;
-		f->pre_fresh = 1;
 		break;
 	case R_QUOTE:
 		r->quote++;
@@ -671,25 +675,11 @@ element_close(struct render *r, xmlNode *n, size_t depth)
 		blank_request(r);
 }
 
-/* The innermost open pre frame below depth, for its first-newline rule. */
-static struct frame *
-pre_frame(struct render *r, size_t depth)
-{
-	size_t d = MIN(depth, (size_t)HTML_DEPTH_MAX);
-
-	while (d-- > 0)
-		if (r->frames[d].tag != NULL &&
-		    r->frames[d].tag->role == R_PRE)
-			return &r->frames[d];
-	return NULL;
-}
-
 static void
 text_node(struct render *r, xmlNode *n, size_t depth)
 {
 	const char *s = (const char *)n->content;
 	size_t len;
-	struct frame *f;
 
 	if (s == NULL)
 		return;
@@ -698,9 +688,11 @@ text_node(struct render *r, xmlNode *n, size_t depth)
 		put_text(r, s, len);
 		return;
 	}
-	f = pre_frame(r, depth);
-	if (f != NULL && f->pre_fresh) {
-		f->pre_fresh = 0;
+	/* A newline right after <pre> is markup, not text (HTML 4.01
+	 * B.3.1; browsers agree). */
+	if (n->prev == NULL && depth > 0 && depth - 1 < HTML_DEPTH_MAX &&
+	    r->frames[depth - 1].tag != NULL &&
+	    r->frames[depth - 1].tag->role == R_PRE) {
 		if (len > 0 && s[0] == '\r') {
 			s++;
 			len--;
@@ -768,6 +760,7 @@ render_free(struct render *r)
 char *
 html_to_text(const char *html, size_t len, size_t max_out)
 {
+	static gsize xml_ready;
 	htmlParserCtxtPtr ctxt = NULL;
 	xmlDoc *doc = NULL;
 	struct render *r = NULL;
@@ -783,6 +776,11 @@ html_to_text(const char *html, size_t len, size_t max_out)
 	 * nor guesses another charset halfway. */
 	valid = g_utf8_make_valid(html, (gssize)len);
 
+	/* libxml2 2.9 wants its first initialisation done by one thread. */
+	if (g_once_init_enter(&xml_ready)) {
+		xmlInitParser();
+		g_once_init_leave(&xml_ready, 1);
+	}
 	ctxt = htmlNewParserCtxt();
 	if (ctxt == NULL)
 		goto done;

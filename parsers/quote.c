@@ -212,7 +212,7 @@ match_attribution(struct line l)
 	return match_lead_tail(l, "On", "wrote:") ||
 	    match_french(l) ||
 	    match_lead_verb(l, "Am", "schrieb", 1) ||
-	    match_lead_tail(l, "El", "escrib\xc3\xb3:") ||
+	    match_lead_tail(l, "El", "escribi\xc3\xb3:") ||
 	    match_lead_tail(l, "Il", "ha scritto:") ||
 	    match_lead_verb(l, "Op", "schreef", 0) ||
 	    match_lead_tail(l, "Em", "escreveu:");

@@ -231,6 +231,8 @@ static const struct bounded bounded[] = {
 	    "<p>a</p><blockquote>b</blockquote>", 5, "a" },
 	{ "cut inside a later line", "<p>one</p><p>two three</p>", 9,
 	    "one\n\ntwo" },
+	{ "a line cut inside its indentation is dropped",
+	    "<ul><li>a<br>bcd</li></ul>", 6, "- a" },
 	{ "huge pre line is cut, later lines are not added",
 	    "<pre>abc                                        d\nnext</pre>", 10,
 	    "abc" },

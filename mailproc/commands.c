@@ -1,0 +1,72 @@
+/*
+ * commands.c - the all-or-nothing command runner.
+ */
+#include <string.h>
+
+#include "mailproc/commands.h"
+
+static const cmd_rule *
+rule_of(const cmd_rule *rules, const char *name)
+{
+	for (int i = 0; rules[i].name; i++)
+		if (strcmp(rules[i].name, name) == 0 ||
+		    (rules[i].alias && strcmp(rules[i].alias, name) == 0))
+			return &rules[i];
+	return NULL;
+}
+
+mp_status
+commands_run(cmd_env *e, const cmd_rule *rules, const cmd_block *block,
+    char ***problems)
+{
+	GPtrArray *p = g_ptr_array_new();
+	mp_status rc;
+
+	*problems = NULL;
+	rc = store_savepoint(e->d->st);
+	if (rc) {
+		g_ptr_array_free(p, TRUE);
+		return rc;
+	}
+	if (block->too_many)
+		g_ptr_array_add(p, g_strdup_printf("more than %d commands in "
+		    "one message", CMD_MAX));
+	for (size_t i = 0; i < block->n && !rc; i++) {
+		const cmd *c = &block->cmds[i];
+		const cmd_rule *r = rule_of(rules, c->name);
+		guint before = p->len;
+
+		if (r == NULL) {
+			g_ptr_array_add(p, g_strdup_printf("/%s: unknown "
+			    "command", c->name));
+			continue;
+		}
+		rc = r->run(e, c, p);
+		/* Name the command in front of each of its problems. */
+		for (guint k = before; k < p->len; k++) {
+			char *s = g_strdup_printf("/%s: %s", c->name,
+			    (char *)p->pdata[k]);
+
+			g_free(p->pdata[k]);
+			p->pdata[k] = s;
+		}
+	}
+	if (rc || p->len > 0)
+		store_rollback_savepoint(e->d->st);
+	else
+		rc = store_release(e->d->st);
+	g_ptr_array_add(p, NULL);
+	*problems = (char **)g_ptr_array_free(p, FALSE);
+	return rc;
+}
+
+char *
+commands_echo(const cmd_block *block)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < block->n; i++)
+		g_string_append_printf(s, "  /%s%s%s\n", block->cmds[i].name,
+		    *block->cmds[i].args ? " " : "", block->cmds[i].args);
+	return g_string_free(s, FALSE);
+}
