@@ -95,8 +95,13 @@ cmd_parse(const char *text)
 			continue;
 		}
 		sp = l + 1;
-		while (*sp && !g_ascii_isspace(*sp))
+		while (g_ascii_isalnum(*sp) || *sp == '-')
 			sp++;
+		if (*sp && !g_ascii_isspace(*sp)) {
+			/* "/usr/bin is missing" is text, not a command. */
+			g_free(l);
+			break;
+		}
 		c.name = g_ascii_strdown(l + 1, sp - l - 1);
 		c.args = g_strstrip(g_strdup(sp));
 		c.line = i + 1;
