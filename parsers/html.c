@@ -46,9 +46,9 @@
 #include <libxml/SAX2.h>
 #include <libxml/tree.h>
 
-#define HTML_DEPTH_MAX		256	/* deeper elements are flattened */
-#define HTML_CAPTURE_MAX	65536	/* link text kept for comparison */
-#define HTML_START_MAX		1000000000L	/* bound of <ol start=> */
+#define HTML_DEPTH_MAX	256		/* deeper elements: flattened */
+#define HTML_CAPTURE_MAX 65536		/* link text kept, bytes */
+#define HTML_START_MAX	1000000000L	/* bound of <ol start=> */
 
 enum kind {
 	K_INLINE,		/* no line structure */
@@ -114,49 +114,49 @@ static const struct tag {
 
 /* What an open element must undo or finish when it closes. */
 struct frame {
-	const struct tag *tag;	/* NULL: no rendering rule */
-	int		 kind;	/* effective kind (nested lists are K_LINE) */
-	size_t		 cap_start; /* R_A: start of its text in cap */
-	int		 cells;	/* R_TR: the enclosing row's cell count */
+	const struct tag *tag;		/* NULL: no rendering rule */
+	int	 kind;			/* nested lists are K_LINE */
+	size_t	 cap_start;		/* R_A: its text's start in cap */
+	int	 cells;			/* R_TR: the outer row's cells */
 };
 
 struct render {
-	/* sink: cleaned output */
-	GString		*out;
-	size_t		 max_out;
-	int		 full;		/* out is final; stop rendering */
-	size_t		 nlines;	/* content lines in out */
-	int		 blank;		/* a blank line is pending */
-	int		 blank_depth;	/* its quote depth */
-	int		 prev_depth;	/* quote depth of the last line */
+	/* The sink: the cleaned output. */
+	GString	*out;
+	size_t	 max_out;
+	int	 full;			/* out is final: stop */
+	size_t	 nlines;		/* text lines in out */
+	int	 blank;			/* a blank line is pending */
+	int	 blank_depth;		/* ... at this quote depth */
+	int	 prev_depth;		/* quote depth of the last line */
 
-	/* the line being built: indentation, marker and text, no "> " */
-	GString		*line;
-	size_t		 line_max;	/* bytes kept of one line */
-	int		 started;	/* line holds text */
-	int		 line_depth;	/* quote depth when it started */
-	int		 lost;		/* text was dropped past line_max */
-	int		 ws;		/* a space is due before more text */
-	int		 tabs;		/* cell TABs due before more text */
-	int		 blank_req;	/* a blank line is due before more text */
-	int		 blank_req_depth; /* the least quote depth asking for it */
+	/* The line being built: indentation, marker, text; no "> ". */
+	GString	*line;
+	size_t	 line_max;		/* bytes kept of one line */
+	int	 started;		/* the line holds text */
+	int	 line_depth;		/* quote depth at its start */
+	int	 lost;			/* text dropped past line_max */
+	int	 ws;			/* a space is due before text */
+	int	 tabs;			/* cell TABs due before text */
+	int	 blank_req;		/* a blank line is due */
+	int	 blank_req_depth;	/* ... at this quote depth */
 
-	/* context */
-	int		 quote;		/* open blockquotes */
-	int		 pre;		/* open pre elements */
-	int		 items;		/* open li elements */
-	int		 nlists;
+	/* Context. */
+	int	 quote;			/* open blockquotes */
+	int	 pre;			/* open pre elements */
+	int	 items;			/* open li elements */
+	int	 nlists;		/* open ul/ol elements */
 	struct {
 		int	 ordered;
-		long	 next;
-	}		 lists[HTML_DEPTH_MAX];
-	int		 cells;		/* cells seen in the current row */
-	char		 marker[32];	/* li marker due at the next line */
-	int		 marker_set;
-	GString		*cap;		/* text of the open anchors */
-	int		 anchors;
-	int		 cap_over;	/* cap overflowed */
-	struct frame	 frames[HTML_DEPTH_MAX];
+		long	 next;		/* next ol number */
+	}	 lists[HTML_DEPTH_MAX];
+	int	 cells;			/* cells so far in this row */
+	char	 marker[32];		/* li marker due at next line */
+	int	 marker_set;
+	GString	*cap;			/* text of the open anchors */
+	int	 anchors;		/* open a elements */
+	int	 cap_over;		/* cap overflowed */
+	struct frame frames[HTML_DEPTH_MAX];
 };
 
 /* Marks (node->_private) the p elements libxml2 implies around text that

@@ -19,7 +19,7 @@
  *     - an Outlook header: a line starting "From:", "De :", "De:" or
  *       "Von:" (optionally bold, "*From:*") with a line starting "Sent:",
  *       "Date:", "Gesendet:", "Envoyé :" or "Enviado:" (optionally bold)
- *       among the next QUOTE_HDR_LOOKAHEAD lines; the cut starts at a line
+ *       among the next QUOTE_HDR_LINES lines; the cut starts at a line
  *       of ten or more underscores standing right before it (blank lines
  *       between allowed), else at the From line.  A From line right after
  *       a forward marker ("---------- Forwarded message ---------",
@@ -44,10 +44,10 @@
 
 #include <glib.h>
 
-#define QUOTE_ATTR_MAX		1000	/* longest attribution, joined */
-#define QUOTE_ATTR_LINES	3	/* lines an attribution may span */
-#define QUOTE_HDR_LOOKAHEAD	4	/* From: to Sent: distance, in lines */
-#define QUOTE_RULE_MIN		10	/* underscores of an Outlook rule */
+#define QUOTE_ATTR_MAX	1000	/* longest attribution, joined */
+#define QUOTE_ATTR_LINES 3	/* lines an attribution may span */
+#define QUOTE_HDR_LINES	4	/* lines from From: to Sent:, at most */
+#define QUOTE_RULE_MIN	10	/* underscores of an Outlook rule */
 
 /* One line of a text buffer: s[0..n), no LF. */
 struct line {
@@ -308,7 +308,7 @@ is_sent(struct line l)
 	return match_label(l, sent, G_N_ELEMENTS(sent));
 }
 
-/* Whether a Sent:-like line is among the QUOTE_HDR_LOOKAHEAD lines from
+/* Whether a Sent:-like line is among the QUOTE_HDR_LINES lines from
  * pos on. */
 static int
 sent_follows(const char *buf, size_t len, size_t pos)
@@ -316,7 +316,7 @@ sent_follows(const char *buf, size_t len, size_t pos)
 	struct line l;
 	int k;
 
-	for (k = 0; k < QUOTE_HDR_LOOKAHEAD && pos <= len; k++) {
+	for (k = 0; k < QUOTE_HDR_LINES && pos <= len; k++) {
 		pos = line_at(buf, len, pos, &l);
 		if (is_sent(l))
 			return 1;

@@ -300,56 +300,60 @@ nest(const char *open, const char *text, const char *close, int times)
 	return g_string_free(s, FALSE);
 }
 
+/* 300 nested blockquotes: the quote depth stops at the depth cap, and the
+ * text below it is still rendered, with the capped prefix. */
 static void
-run_special(void)
+run_deep_quotes(void)
 {
-	static const char bad[] = "caf\xe9 \xff\xfe ok \xc3";
-	static const char nul[] = "a\0b";
-	char *html, *got;
+	char *html, *got, *prefix, *want;
 	const char *p;
-	int n;
-
-	got = html_to_text(NULL, 0, OUT_MAX);
-	is_str(got, "", "NULL input gives an empty string");
-	g_free(got);
-
-	got = html_to_text("<p>abc</p>", 3, OUT_MAX);
-	is_str(got, "", "len is honoured (no NUL needed)");
-	g_free(got);
-
-	got = html_to_text("<!-- only a comment --><script>x</script>", 41,
-	    OUT_MAX);
-	is_str(got, "", "document without text");
-	g_free(got);
-
-	p = nest("<div>", "deep text", "</div>", 300);
-	html = g_strconcat(p, "after", NULL);
-	g_free((char *)p);
-	got = html_to_text(html, strlen(html), OUT_MAX);
-	is_str(got, "deep text\nafter", "300 nested divs");
-	g_free(got);
-	g_free(html);
+	int n, i;
 
 	html = nest("<blockquote><div>", "x<br>y", "</div></blockquote>", 300);
 	got = html_to_text(html, strlen(html), OUT_MAX);
 	for (n = 0, p = got; *p == '>' && p[1] == ' '; p += 2)
 		n++;
-	{
-		char *prefix = g_strnfill(2 * (gsize)n, ' ');
-		char *want;
-		int i;
-
-		for (i = 0; i < n; i++)
-			prefix[2 * i] = '>';
-		want = g_strconcat(prefix, "x\n", prefix, "y", NULL);
-		ok(n >= 100 && n <= 128 && strcmp(got, want) == 0,
-		    "300 nested blockquotes: capped quote depth (%d), text kept",
-		    n);
-		g_free(want);
-		g_free(prefix);
-	}
+	prefix = g_strnfill(2 * (gsize)n, ' ');
+	for (i = 0; i < n; i++)
+		prefix[2 * i] = '>';
+	want = g_strconcat(prefix, "x\n", prefix, "y", NULL);
+	ok(n >= 100 && n <= 128 && strcmp(got, want) == 0,
+	    "300 nested blockquotes: capped quote depth (%d), text kept", n);
+	g_free(want);
+	g_free(prefix);
 	g_free(got);
 	g_free(html);
+}
+
+static void
+run_special(void)
+{
+	static const char bad[] = "caf\xe9 \xff\xfe ok \xc3";
+	static const char nul[] = "a\0b";
+	static const char empty[] = "<!-- only a comment --><script>x</script>";
+	char *html, *got, *deep;
+
+	got = html_to_text(NULL, 0, OUT_MAX);
+	is_str(got, "", "NULL input gives an empty string");
+	g_free(got);
+
+	got = html_to_text("abcdef", 3, OUT_MAX);
+	is_str(got, "abc", "len is honoured (no NUL needed)");
+	g_free(got);
+
+	got = html_to_text(empty, strlen(empty), OUT_MAX);
+	is_str(got, "", "document without text");
+	g_free(got);
+
+	deep = nest("<div>", "deep text", "</div>", 300);
+	html = g_strconcat(deep, "after", NULL);
+	got = html_to_text(html, strlen(html), OUT_MAX);
+	is_str(got, "deep text\nafter", "300 nested divs");
+	g_free(got);
+	g_free(html);
+	g_free(deep);
+
+	run_deep_quotes();
 
 	html = nest("<span><b>", "flat", "</b></span>", 50000);
 	got = html_to_text(html, strlen(html), OUT_MAX);
