@@ -145,6 +145,44 @@ record_message(desk *d, const cfg_mailbox *mb, const store_ticket *t,
 	return rc;
 }
 
+/* Returns subject without leading reply and forward prefixes ("Re:",
+ * "Fwd:", "AW:", "Réf. :" ...), so templates can add their own once.
+ * Borrowed from subject. */
+static const char *
+subject_base(const char *subject)
+{
+	static const char *const prefixes[] = { "re", "fw", "fwd", "aw",
+	    "wg", "sv", "vs", "antw", "tr", "ref", "rif", "r", NULL };
+	const char *p = subject;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		while (*p == ' ')
+			p++;
+		for (int i = 0; prefixes[i] && !again; i++) {
+			size_t n = strlen(prefixes[i]);
+			const char *q = p + n;
+
+			if (g_ascii_strncasecmp(p, prefixes[i], n) != 0)
+				continue;
+			if (*q == '[') {	/* "Re[2]:" */
+				while (g_ascii_isdigit(*++q))
+					;
+				if (*q == ']')
+					q++;
+			}
+			while (*q == ' ' || *q == '.')
+				q++;
+			if (*q == ':') {
+				p = q + 1;
+				again = 1;
+			}
+		}
+	}
+	return *p ? p : subject;
+}
+
 /* Queues a notice threaded on ticket t in reply to m. */
 static mp_status
 tell(desk *d, const cfg_mailbox *mb, const store_ticket *t, const msg *m,
@@ -168,7 +206,7 @@ tell(desk *d, const cfg_mailbox *mb, const store_ticket *t, const msg *m,
 	n.in_reply_to = m->message_id;
 	n.references = refs;
 	n.vars = v;
-	tvars_set(v, "subject", t->subject);
+	tvars_set(v, "subject", subject_base(t->subject));
 	rc = notice_queue(d, &n, &id, &err);
 	if (rc)
 		g_printerr("mailproc: %s: %s not queued: %s\n", t->id,

@@ -46,7 +46,7 @@
 #include <libxml/SAX2.h>
 #include <libxml/tree.h>
 
-#define HTML_DEPTH_MAX	256		/* deeper elements: flattened */
+#define HTML_DEPTH_MAX	256		/* deeper: flattened */
 #define HTML_CAPTURE_MAX 65536		/* link text kept, bytes */
 #define HTML_START_MAX	1000000000L	/* bound of <ol start=> */
 
@@ -116,8 +116,8 @@ static const struct tag {
 struct frame {
 	const struct tag *tag;		/* NULL: no rendering rule */
 	int	 kind;			/* nested lists are K_LINE */
-	size_t	 cap_start;		/* R_A: its text's start in cap */
-	int	 cells;			/* R_TR: the outer row's cells */
+	size_t	 cap_start;		/* R_A: its text's offset */
+	int	 cells;			/* R_TR: outer row's cells */
 };
 
 struct render {
@@ -128,14 +128,14 @@ struct render {
 	size_t	 nlines;		/* text lines in out */
 	int	 blank;			/* a blank line is pending */
 	int	 blank_depth;		/* ... at this quote depth */
-	int	 prev_depth;		/* quote depth of the last line */
+	int	 prev_depth;		/* last line's quote depth */
 
 	/* The line being built: indentation, marker, text; no "> ". */
 	GString	*line;
 	size_t	 line_max;		/* bytes kept of one line */
 	int	 started;		/* the line holds text */
 	int	 line_depth;		/* quote depth at its start */
-	int	 lost;			/* text dropped past line_max */
+	int	 lost;			/* text lost past line_max */
 	int	 ws;			/* a space is due before text */
 	int	 tabs;			/* cell TABs due before text */
 	int	 blank_req;		/* a blank line is due */
@@ -153,7 +153,7 @@ struct render {
 	int	 cells;			/* cells so far in this row */
 	char	 marker[32];		/* li marker due at next line */
 	int	 marker_set;
-	GString	*cap;			/* text of the open anchors */
+	GString	*cap;			/* text of open anchors */
 	int	 anchors;		/* open a elements */
 	int	 cap_over;		/* cap overflowed */
 	struct frame frames[HTML_DEPTH_MAX];

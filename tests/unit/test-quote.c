@@ -91,8 +91,9 @@ static const struct row strip_rows[] = {
 	    "D\n-Original Message-\ne", "D\n-Original Message-\ne" },
 	{ "Outlook header after a rule of underscores",
 	    "Thanks\n\n________________________________\n"
-	    "From: Bob <bob@x.example>\nSent: Monday, January 8, 2024 10:02 AM\n"
-	    "To: Alice\nSubject: Re: hi\n\nold",
+	    "From: Bob <bob@x.example>\n"
+	    "Sent: Monday, January 8, 2024 10:02 AM\nTo: Alice\n"
+	    "Subject: Re: hi\n\nold",
 	    "Thanks" },
 	{ "Outlook rule with blank lines, Date: four lines below From:",
 	    "Thanks\n__________\n\nFrom: Bob\nTo: Alice\nSubject: x\nCc: y\n"
@@ -184,7 +185,8 @@ static const struct row tidy_rows[] = {
 	{ "tidy: strips nothing else",
 	    "Hi\n> quoted\nOn Mon, Bob wrote:\n-- \nSent from my iPhone",
 	    "Hi\n> quoted\nOn Mon, Bob wrote:\n--\nSent from my iPhone" },
-	{ "tidy: leading spaces kept", "  indented\n\tcode", "  indented\n\tcode" },
+	{ "tidy: leading spaces kept",
+	    "  indented\n\tcode", "  indented\n\tcode" },
 };
 
 static void
