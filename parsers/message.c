@@ -415,6 +415,7 @@ typedef struct walk {
 	GHashTable *twins;		/* alternatives of the body: not attachments */
 	unsigned depth_max;
 	GMimeMessagePart *report_headers_msg;
+	GPtrArray *embedded;		/* message/rfc822 parts, in order */
 	GMimePart *report_status, *report_headers;
 	int too_deep;
 } walk;
@@ -452,8 +453,10 @@ walk_tree(walk *w, GMimeObject *o, unsigned depth)
 	if (GMIME_IS_MESSAGE_PART(o)) {
 		/* One attachment: the returned message of a report is looked
 		 * into only for its Message-ID. */
-		if (ct && g_mime_content_type_is_type(ct, "message", "rfc822"))
+		if (ct && g_mime_content_type_is_type(ct, "message", "rfc822")) {
 			w->report_headers_msg = GMIME_MESSAGE_PART(o);
+			g_ptr_array_add(w->embedded, o);
+		}
 		return;
 	}
 	if (!GMIME_IS_PART(o) || ct == NULL)
@@ -602,6 +605,65 @@ part_text(GMimePart *part, size_t max)
 	clean = text_clean(utf8, strlen(utf8), max);
 	g_free(utf8);
 	return clean;
+}
+
+/* Returns the first text/plain (html 0) or text/html (html 1) part under
+ * o that is not an attachment, looking at most depth levels down. */
+static GMimePart *
+find_text(GMimeObject *o, int html, int depth)
+{
+	GMimeContentType *ct;
+
+	if (o == NULL || depth < 0)
+		return NULL;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+			GMimePart *p = find_text(g_mime_multipart_get_part(mp,
+			    i), html, depth - 1);
+
+			if (p)
+				return p;
+		}
+		return NULL;
+	}
+	if (!GMIME_IS_PART(o) || is_attachment_disposition(o))
+		return NULL;
+	ct = g_mime_object_get_content_type(o);
+	if (g_mime_content_type_is_type(ct, "text", html ? "html" : "plain"))
+		return GMIME_PART(o);
+	return NULL;
+}
+
+/* The body text of each attached message (forwarded as an attachment),
+ * as plain text; the messages inside it are not opened. */
+static char **
+embedded_texts(walk *w, const msg_limits *lim)
+{
+	GPtrArray *arr = g_ptr_array_new();
+
+	for (guint i = 0; i < w->embedded->len && arr->len < 8; i++) {
+		GMimeMessage *em = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(w->embedded->pdata[i]));
+		GMimeObject *top = em ? g_mime_message_get_mime_part(em) : NULL;
+		GMimePart *p;
+
+		if (top == NULL)
+			continue;
+		if ((p = find_text(top, 0, (int)lim->max_depth)) != NULL) {
+			g_ptr_array_add(arr, part_text(p, lim->max_text));
+		} else if ((p = find_text(top, 1, (int)lim->max_depth)) !=
+		    NULL) {
+			char *h = part_text(p, lim->max_text * 4);
+
+			g_ptr_array_add(arr, html_to_text(h, strlen(h),
+			    lim->max_text));
+			g_free(h);
+		}
+	}
+	g_ptr_array_add(arr, NULL);
+	return (char **)g_ptr_array_free(arr, FALSE);
 }
 
 /* ---- delivery-status reports ------------------------------------------ */
@@ -1110,6 +1172,7 @@ msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
 	w.lim = lim;
 	w.leaves = g_ptr_array_new();
 	w.twins = g_hash_table_new(NULL, NULL);
+	w.embedded = g_ptr_array_new();
 	walk_tree(&w, g_mime_message_get_mime_part(gm), 0);
 	if (w.too_deep) {
 		*reason = g_strdup_printf("MIME parts nested deeper than %u",
@@ -1125,6 +1188,7 @@ msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
 		mark_twins_deep(&w, g_mime_message_get_mime_part(gm), 0);
 	fill_attachments(m, &w);
 	m->dsn = dsn_build(&w);
+	m->attached_texts = embedded_texts(&w, lim);
 	msg_key(raw, len, m->key);
 	*out = m;
 	m = NULL;
@@ -1134,6 +1198,8 @@ done:
 		g_ptr_array_free(w.leaves, TRUE);
 	if (w.twins)
 		g_hash_table_destroy(w.twins);
+	if (w.embedded)
+		g_ptr_array_free(w.embedded, TRUE);
 	if (gm)
 		g_object_unref(gm);
 	if (parser)
@@ -1217,6 +1283,7 @@ msg_free(msg *m)
 	g_strfreev(m->references);
 	g_free(m->text);
 	g_free(m->new_text);
+	g_strfreev(m->attached_texts);
 	for (size_t i = 0; i < m->n_attachments; i++) {
 		g_free(m->attachments[i].filename);
 		g_free(m->attachments[i].content_type);

@@ -54,6 +54,8 @@ typedef struct msg {
 	const char *body_type;	/* "plain", "html", or NULL (static) */
 	char *text;		/* whole body as plain text ("" when none) */
 	char *new_text;		/* text without quotes and signature */
+	char **attached_texts;	/* NULL-terminated body texts of attached
+				 * message/rfc822 parts (at most 8) */
 	msg_attachment *attachments;
 	size_t n_attachments;
 	int is_auto;		/* loop rules of SPEC 3 forbid a reply */

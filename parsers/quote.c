@@ -25,6 +25,8 @@
  *       a forward marker ("---------- Forwarded message ---------",
  *       "Begin forwarded message:", blank lines between allowed) heads
  *       forwarded content and is kept.
+ *     An attribution that heads a '>' quote followed by more unquoted
+ *     text is a bottom-post: its lines are dropped and nothing is cut.
  *  2. Lines whose first non-blank character is '>' are removed.
  *  3. Everything from the first line that is exactly "-- " or "--" is cut.
  *  4. Client footer lines are removed (line trimmed): "Sent from my X...",
@@ -385,19 +387,85 @@ is_rule(struct line l)
 	return l.n >= QUOTE_RULE_MIN;
 }
 
-/* Step 1: the offset where the history starts, or len. */
+#define QUOTE_SKIPS 16	/* bottom-posted attributions dropped, at most */
+
+/* The attribution lines of a bottom-posted reply, to drop, not cut at. */
+struct skips {
+	size_t from[QUOTE_SKIPS], to[QUOTE_SKIPS];
+	int n;
+};
+
+static int
+is_quoted(struct line l)
+{
+	l = trim_left(l);
+	return l.n > 0 && l.s[0] == '>';
+}
+
+/* An attribution at pos followed by '>' lines and then unquoted text is a
+ * bottom-post: the author answered below the quote, and cutting there
+ * would lose the answer.  Returns the end of the attribution lines when
+ * that is so, else 0. */
 static size_t
-find_cut(const char *buf, size_t len)
+bottom_post(const char *buf, size_t len, size_t pos)
 {
 	struct line l;
-	size_t pos, next, rule_at = len;
+	size_t next = pos, attr_end = 0;
+	int quoted = 0;
+
+	/* The attribution: lines up to the first quoted or blank one. */
+	for (int k = 0; k < QUOTE_ATTR_LINES && next < len; k++) {
+		size_t after = line_at(buf, len, next, &l);
+
+		if (k > 0 && (is_empty(l) || is_quoted(l)))
+			break;
+		next = after;
+		attr_end = next;
+	}
+	/* Then the quote, blank lines allowed. */
+	while (next < len) {
+		size_t after = line_at(buf, len, next, &l);
+
+		if (is_quoted(l))
+			quoted = 1;
+		else if (!is_empty(l))
+			break;
+		next = after;
+	}
+	if (!quoted || next >= len)
+		return 0;
+	/* Text follows: unless it is only a signature. */
+	line_at(buf, len, next, &l);
+	if ((l.n == 3 && memcmp(l.s, "-- ", 3) == 0) ||
+	    (l.n == 2 && memcmp(l.s, "--", 2) == 0))
+		return 0;
+	return attr_end;
+}
+
+/* Step 1: the offset where the history starts, or len.  Attributions of
+ * bottom-posted replies are recorded in sk instead. */
+static size_t
+find_cut(const char *buf, size_t len, struct skips *sk)
+{
+	struct line l;
+	size_t pos, next, rule_at = len, end;
 	int after_fwd = 0, has_rule = 0;
 
 	for (pos = 0; pos < len; pos = next) {
 		next = line_at(buf, len, pos, &l);
 		if (is_empty(l))
 			continue;
-		if (is_attribution(buf, len, pos) || is_original(l))
+		if (is_attribution(buf, len, pos)) {
+			end = sk->n < QUOTE_SKIPS ? bottom_post(buf, len,
+			    pos) : 0;
+			if (end == 0)
+				return pos;
+			sk->from[sk->n] = pos;
+			sk->to[sk->n++] = end;
+			next = end;
+			continue;
+		}
+		if (is_original(l))
 			return pos;
 		if (!after_fwd && is_from(l) && sent_follows(buf, len, next))
 			return has_rule ? rule_at : pos;
@@ -486,14 +554,22 @@ quote_strip(const char *text)
 {
 	GString *in, *out;
 	struct line l, first;
+	struct skips sk = { .n = 0 };
 	size_t pos, cut;
 	int blank = 0;
 
 	in = normalise(text);
 	out = g_string_sized_new(in->len);
-	cut = find_cut(in->str, in->len);
+	cut = find_cut(in->str, in->len, &sk);
 	for (pos = 0; pos < cut; ) {
+		int skip = 0;
+
+		for (int k = 0; k < sk.n; k++)
+			if (pos >= sk.from[k] && pos < sk.to[k])
+				skip = 1;
 		pos = line_at(in->str, cut, pos, &l);
+		if (skip)
+			continue;
 		first = trim_left(l);
 		if (first.n > 0 && first.s[0] == '>')
 			continue;
