@@ -1,7 +1,10 @@
 /*
  * commands.c - the all-or-nothing command runner.
  */
+#include <stdarg.h>
 #include <string.h>
+
+#include "mailproc/clock.h"
 
 #include "mailproc/commands.h"
 
@@ -69,4 +72,48 @@ commands_echo(const cmd_block *block)
 		g_string_append_printf(s, "  /%s%s%s\n", block->cmds[i].name,
 		    *block->cmds[i].args ? " " : "", block->cmds[i].args);
 	return g_string_free(s, FALSE);
+}
+
+mp_status
+commands_event(cmd_env *e, const char *action, const char *detail)
+{
+	return store_event_add(e->d->st, e->id, clock_now(), e->sender, action,
+	    detail, e->m->message_id);
+}
+
+void
+commands_problem(GPtrArray *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_ptr_array_add(p, g_strdup_vprintf(fmt, ap));
+	va_end(ap);
+}
+
+mp_status
+commands_note(cmd_env *e, const cmd *c, GPtrArray *p)
+{
+	store_note n = { 0 };
+	char *body;
+	mp_status rc;
+
+	body = g_strdup_printf("%s%s%s", c->args, *c->args && *e->rest ?
+	    "\n\n" : "", e->rest);
+	if (*body == '\0') {
+		commands_problem(p, "has no text: write the note after /note "
+		    "or below the commands");
+		g_free(body);
+		return MP_OK;
+	}
+	e->internal = 1;
+	n.at = clock_now();
+	n.author = (char *)e->sender;
+	n.body = body;
+	n.message_id = e->m->message_id;
+	rc = store_note_add(e->d->st, e->id, &n);
+	if (!rc)
+		rc = commands_event(e, "note", NULL);
+	g_free(body);
+	return rc;
 }

@@ -22,7 +22,8 @@ typedef struct cmd_env {
 	const msg *m;
 	const char *sender;	/* the authenticated staff address */
 	const char *rest;	/* the message text after the command block */
-	void *item;		/* what the commands act on (a store_ticket) */
+	const char *id;		/* "TS-n" or "IE-n" */
+	void *item;		/* what the commands act on */
 	int internal;		/* set by /note and /macro: rest is internal */
 } cmd_env;
 
@@ -42,6 +43,16 @@ typedef struct cmd_rule {
  * (g_strfreev()). */
 mp_status commands_run(cmd_env *e, const cmd_rule *rules,
     const cmd_block *block, char ***problems);
+
+/* Records an event on e->id by the sender, carrying the message's id. */
+mp_status commands_event(cmd_env *e, const char *action, const char *detail);
+
+/* Appends a formatted problem to p. */
+void commands_problem(GPtrArray *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* /note [text]: the command's argument and the text below the block are
+ * an internal note on e->id (shared by tickets and backlog entries). */
+mp_status commands_note(cmd_env *e, const cmd *c, GPtrArray *problems);
 
 /* Formats the command lines of block for a reply (g_free()). */
 char *commands_echo(const cmd_block *block);

@@ -6,6 +6,7 @@
 #include "mailproc/clock.h"
 #include "mailproc/compose.h"
 #include "mailproc/notice.h"
+#include "parsers/message.h"
 
 /* Variables every notice gets from notice_queue() itself. */
 #define COMMON_VARS "ticket_id", "mailbox_address", "now"
@@ -223,5 +224,76 @@ done:
 	g_free(text);
 	g_free(html);
 	g_ptr_array_free(to, TRUE);
+	return rc;
+}
+
+/* Returns subject without leading reply and forward prefixes ("Re:",
+ * "Fwd:", "AW:", "Réf. :" ...), so templates can add their own once.
+ * Borrowed from subject. */
+const char *
+notice_subject_base(const char *subject)
+{
+	static const char *const prefixes[] = { "re", "fw", "fwd", "aw",
+	    "wg", "sv", "vs", "antw", "tr", "ref", "rif", "r", NULL };
+	const char *p = subject;
+	int again = 1;
+
+	while (again) {
+		again = 0;
+		while (*p == ' ')
+			p++;
+		for (int i = 0; prefixes[i] && !again; i++) {
+			size_t n = strlen(prefixes[i]);
+			const char *q = p + n;
+
+			if (g_ascii_strncasecmp(p, prefixes[i], n) != 0)
+				continue;
+			if (*q == '[') {	/* "Re[2]:" */
+				while (g_ascii_isdigit(*++q))
+					;
+				if (*q == ']')
+					q++;
+			}
+			while (*q == ' ' || *q == '.')
+				q++;
+			if (*q == ':') {
+				p = q + 1;
+				again = 1;
+			}
+		}
+	}
+	return *p ? p : subject;
+}
+
+mp_status
+notice_reply(desk *d, const cfg_mailbox *mb, const notice_thread *th,
+    const msg *m, const char *template, const char *const *to, tvars *v)
+{
+	const char *refs[4] = { NULL };
+	notice n = { 0 };
+	int64_t id;
+	char *err = NULL;
+	int k = 0;
+	mp_status rc;
+
+	if (th->root_message_id)
+		refs[k++] = th->root_message_id;
+	if (m && m->message_id && g_strcmp0(m->message_id,
+	    th->root_message_id))
+		refs[k++] = m->message_id;
+	n.template = template;
+	n.ticket = th->id;
+	n.from = mb->address;
+	n.to = to;
+	n.in_reply_to = m ? m->message_id : th->root_message_id;
+	n.references = refs;
+	n.vars = v;
+	tvars_set(v, "subject", notice_subject_base(th->subject ?
+	    th->subject : ""));
+	rc = notice_queue(d, &n, &id, &err);
+	if (rc)
+		g_printerr("mailproc: %s: %s not queued: %s\n", th->id,
+		    template, err ? err : mp_status_str(rc));
+	g_free(err);
 	return rc;
 }

@@ -29,6 +29,24 @@ typedef struct notice {
  * was left (all own addresses, or over the automatic-reply limit). */
 mp_status notice_queue(desk *d, const notice *n, int64_t *id, char **err);
 
+/* The thread a notice belongs to. */
+typedef struct notice_thread {
+	const char *id;			/* "TS-n" or "IE-n" */
+	const char *root_message_id;	/* first message, or NULL */
+	const char *subject;		/* the thread's subject */
+} notice_thread;
+
+/* Queues template for th, in reply to m (may be NULL): In-Reply-To m,
+ * References the thread root and m, the subject variable set to the
+ * thread subject without reply prefixes.  Failures are logged. */
+mp_status notice_reply(desk *d, const cfg_mailbox *mb,
+    const notice_thread *th, const msg *m, const char *template,
+    const char *const *to, tvars *v);
+
+/* Returns subject without leading "Re:", "Fwd:", "AW:", ... prefixes
+ * (borrowed from subject). */
+const char *notice_subject_base(const char *subject);
+
 /* The variables template name may use (NULL-terminated), or NULL when
  * name is not a template mailproc sends. */
 const char *const *notice_template_vars(const char *name);

@@ -145,74 +145,14 @@ record_message(desk *d, const cfg_mailbox *mb, const store_ticket *t,
 	return rc;
 }
 
-/* Returns subject without leading reply and forward prefixes ("Re:",
- * "Fwd:", "AW:", "Réf. :" ...), so templates can add their own once.
- * Borrowed from subject. */
-static const char *
-subject_base(const char *subject)
-{
-	static const char *const prefixes[] = { "re", "fw", "fwd", "aw",
-	    "wg", "sv", "vs", "antw", "tr", "ref", "rif", "r", NULL };
-	const char *p = subject;
-	int again = 1;
-
-	while (again) {
-		again = 0;
-		while (*p == ' ')
-			p++;
-		for (int i = 0; prefixes[i] && !again; i++) {
-			size_t n = strlen(prefixes[i]);
-			const char *q = p + n;
-
-			if (g_ascii_strncasecmp(p, prefixes[i], n) != 0)
-				continue;
-			if (*q == '[') {	/* "Re[2]:" */
-				while (g_ascii_isdigit(*++q))
-					;
-				if (*q == ']')
-					q++;
-			}
-			while (*q == ' ' || *q == '.')
-				q++;
-			if (*q == ':') {
-				p = q + 1;
-				again = 1;
-			}
-		}
-	}
-	return *p ? p : subject;
-}
-
 /* Queues a notice threaded on ticket t in reply to m. */
 static mp_status
 tell(desk *d, const cfg_mailbox *mb, const store_ticket *t, const msg *m,
     const char *template, const char *const *to, tvars *v)
 {
-	const char *refs[4] = { NULL };
-	notice n = { 0 };
-	int64_t id;
-	char *err = NULL;
-	int k = 0;
-	mp_status rc;
+	notice_thread th = { t->id, t->root_message_id, t->subject };
 
-	if (t->root_message_id)
-		refs[k++] = t->root_message_id;
-	if (m->message_id && g_strcmp0(m->message_id, t->root_message_id))
-		refs[k++] = m->message_id;
-	n.template = template;
-	n.ticket = t->id;
-	n.from = mb->address;
-	n.to = to;
-	n.in_reply_to = m->message_id;
-	n.references = refs;
-	n.vars = v;
-	tvars_set(v, "subject", subject_base(t->subject));
-	rc = notice_queue(d, &n, &id, &err);
-	if (rc)
-		g_printerr("mailproc: %s: %s not queued: %s\n", t->id,
-		    template, err ? err : mp_status_str(rc));
-	g_free(err);
-	return rc;
+	return notice_reply(d, mb, &th, m, template, to, v);
 }
 
 static mp_status
@@ -343,27 +283,6 @@ is_open(const store_ticket *t)
 	return strcmp(t->status, "ended") != 0;
 }
 
-static mp_status
-event(cmd_env *e, const char *action, const char *detail)
-{
-	const store_ticket *t = e->item;
-
-	return store_event_add(e->d->st, t->id, clock_now(), e->sender, action,
-	    detail, e->m->message_id);
-}
-
-static void
-problem(GPtrArray *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-problem(GPtrArray *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	g_ptr_array_add(p, g_strdup_vprintf(fmt, ap));
-	va_end(ap);
-}
 
 /* Makes who the owner and tells the new owner, the previous one and the
  * requester (SE /take, /transfer ADDRESS). */
@@ -379,7 +298,7 @@ hand_over(cmd_env *e, const char *who)
 
 	set_str(&t->owner, who);
 	set_str(&t->status, "in_progress");
-	rc = event(e, "transferred", who);
+	rc = commands_event(e, "transferred", who);
 	tvars_set(v, "owner", who);
 	tvars_set(v, "previous_owner", previous ? previous : "");
 	if (!rc)
@@ -399,16 +318,16 @@ cmd_start(cmd_env *e, const cmd *c, GPtrArray *p)
 	mp_status rc;
 
 	if (*c->args) {
-		problem(p, "takes no arguments (got '%s')", c->args);
+		commands_problem(p, "takes no arguments (got '%s')", c->args);
 		return MP_OK;
 	}
 	if (!is_open(t)) {
-		problem(p, "%s is ended; /reopen it first", t->id);
+		commands_problem(p, "%s is ended; /reopen it first", t->id);
 		return MP_OK;
 	}
 	if (strcmp(t->status, "transfer_requested") == 0) {
 		if (strcmp(role, "se") != 0) {
-			problem(p, "%s waits for support engineering: only a "
+			commands_problem(p, "%s waits for support engineering: only a "
 			    "support engineer (role se) can take it", t->id);
 			return MP_OK;
 		}
@@ -417,47 +336,19 @@ cmd_start(cmd_env *e, const cmd *c, GPtrArray *p)
 	if (t->owner && strcmp(t->owner, e->sender) == 0)
 		return MP_OK;		/* already yours: a no-op */
 	if (t->owner) {
-		problem(p, "%s is owned by %s; the owner can /transfer it",
+		commands_problem(p, "%s is owned by %s; the owner can /transfer it",
 		    t->id, t->owner);
 		return MP_OK;
 	}
 	set_str(&t->owner, e->sender);
 	set_str(&t->status, "in_progress");
-	rc = event(e, "assigned", e->sender);
+	rc = commands_event(e, "assigned", e->sender);
 	if (rc)
 		return rc;
 	v = tvars_new();
 	tvars_set(v, "owner", e->sender);
 	rc = tell(e->d, e->mb, t, e->m, "ticket-assigned", to, v);
 	tvars_free(v);
-	return rc;
-}
-
-static mp_status
-cmd_note(cmd_env *e, const cmd *c, GPtrArray *p)
-{
-	store_ticket *t = e->item;
-	store_note n = { 0 };
-	char *body;
-	mp_status rc;
-
-	body = g_strdup_printf("%s%s%s", c->args, *c->args && *e->rest ?
-	    "\n\n" : "", e->rest);
-	if (*body == '\0') {
-		problem(p, "has no text: write the note after /note or below "
-		    "the commands");
-		g_free(body);
-		return MP_OK;
-	}
-	e->internal = 1;
-	n.at = clock_now();
-	n.author = (char *)e->sender;
-	n.body = body;
-	n.message_id = e->m->message_id;
-	rc = store_note_add(e->d->st, t->id, &n);
-	if (!rc)
-		rc = event(e, "note", NULL);
-	g_free(body);
 	return rc;
 }
 
@@ -492,14 +383,14 @@ cmd_macro(cmd_env *e, const cmd *c, GPtrArray *p)
 
 	if (g_ascii_strcasecmp(c->args, MACRO_NAME) != 0 &&
 	    g_ascii_strcasecmp(c->args, "cstr") != 0) {
-		problem(p, "unknown macro '%s' (known: %s, alias cstr)",
+		commands_problem(p, "unknown macro '%s' (known: %s, alias cstr)",
 		    c->args, MACRO_NAME);
 		return MP_OK;
 	}
 	f = macro_parse(e->rest);
 	if (f->problems[0]) {
 		for (int i = 0; f->problems[i]; i++)
-			problem(p, "%s", f->problems[i]);
+			commands_problem(p, "%s", f->problems[i]);
 		macro_fields_free(f);
 		return MP_OK;
 	}
@@ -519,7 +410,7 @@ cmd_macro(cmd_env *e, const cmd *c, GPtrArray *p)
 	n.message_id = e->m->message_id;
 	rc = store_note_add(e->d->st, t->id, &n);
 	if (!rc)
-		rc = event(e, "macro", MACRO_NAME);
+		rc = commands_event(e, "macro", MACRO_NAME);
 	g_string_free(json, TRUE);
 	macro_fields_free(f);
 	return rc;
@@ -536,20 +427,20 @@ cmd_transfer(cmd_env *e, const cmd *c, GPtrArray *p)
 	mp_status rc;
 
 	if (!owner && !ce) {
-		problem(p, "only the owner%s%s%s or a customer engineer can "
+		commands_problem(p, "only the owner%s%s%s or a customer engineer can "
 		    "transfer %s", t->owner ? " (" : "", t->owner ? t->owner :
 		    "", t->owner ? ")" : "", t->id);
 		return MP_OK;
 	}
 	if (!is_open(t)) {
-		problem(p, "%s is ended; /reopen it first", t->id);
+		commands_problem(p, "%s is ended; /reopen it first", t->id);
 		return MP_OK;
 	}
 	rc = latest_macro(e, &f);
 	if (rc)
 		return rc;
 	if (f == NULL || f->problems[0]) {
-		problem(p, "%s needs a complete Customer Support Ticket "
+		commands_problem(p, "%s needs a complete Customer Support Ticket "
 		    "Request first: send /macro cstr with its fields", t->id);
 		macro_fields_free(f);
 		return MP_OK;
@@ -558,7 +449,7 @@ cmd_transfer(cmd_env *e, const cmd *c, GPtrArray *p)
 		char *who = g_ascii_strdown(c->args, -1);
 
 		if (!config_has_role(e->d->cfg, who, ROLE_SE)) {
-			problem(p, "%s is not a support engineer (not in "
+			commands_problem(p, "%s is not a support engineer (not in "
 			    "[roles] se)", who);
 			rc = MP_OK;
 		} else {
@@ -569,12 +460,12 @@ cmd_transfer(cmd_env *e, const cmd *c, GPtrArray *p)
 		return rc;
 	}
 	if (strcmp(t->status, "transfer_requested") == 0) {
-		problem(p, "%s already waits for support engineering", t->id);
+		commands_problem(p, "%s already waits for support engineering", t->id);
 		macro_fields_free(f);
 		return MP_OK;
 	}
 	set_str(&t->status, "transfer_requested");
-	rc = event(e, "transfer_requested", NULL);
+	rc = commands_event(e, "transfer_requested", NULL);
 	v = tvars_new();
 	tvars_set(v, "requester", t->requester);
 	tvars_set(v, "owner", t->owner ? t->owner : "");
@@ -599,24 +490,24 @@ cmd_end(cmd_env *e, const cmd *c, GPtrArray *p)
 	mp_status rc;
 
 	if (*c->args) {
-		problem(p, "takes no arguments (got '%s')", c->args);
+		commands_problem(p, "takes no arguments (got '%s')", c->args);
 		return MP_OK;
 	}
 	if (t->owner == NULL) {
-		problem(p, "%s has no owner: /start it first", t->id);
+		commands_problem(p, "%s has no owner: /start it first", t->id);
 		return MP_OK;
 	}
 	if (strcmp(t->owner, e->sender) != 0) {
-		problem(p, "only the owner (%s) can end %s", t->owner, t->id);
+		commands_problem(p, "only the owner (%s) can end %s", t->owner, t->id);
 		return MP_OK;
 	}
 	if (!is_open(t)) {
-		problem(p, "%s is already ended", t->id);
+		commands_problem(p, "%s is already ended", t->id);
 		return MP_OK;
 	}
 	set_str(&t->prev_status, t->status);
 	set_str(&t->status, "ended");
-	rc = event(e, "ended", NULL);
+	rc = commands_event(e, "ended", NULL);
 	if (rc)
 		return rc;
 	v = tvars_new();
@@ -632,13 +523,13 @@ cmd_reopen(cmd_env *e, const cmd *c, GPtrArray *p)
 	store_ticket *t = e->item;
 
 	if (is_open(t)) {
-		problem(p, "%s is not ended (it is %s)", t->id, t->status);
+		commands_problem(p, "%s is not ended (it is %s)", t->id, t->status);
 		return MP_OK;
 	}
 	set_str(&t->status, t->prev_status && strcmp(t->prev_status,
 	    "ended") != 0 ? t->prev_status : t->owner ? "in_progress" :
 	    "waiting");
-	return event(e, "reopened", t->status);
+	return commands_event(e, "reopened", t->status);
 }
 
 static mp_status
@@ -651,16 +542,16 @@ cmd_priority(cmd_env *e, const cmd *c, GPtrArray *p)
 	for (int i = 0; levels[i]; i++)
 		if (g_ascii_strcasecmp(c->args, levels[i]) == 0) {
 			set_str(&t->priority, levels[i]);
-			return event(e, "priority", levels[i]);
+			return commands_event(e, "priority", levels[i]);
 		}
-	problem(p, "'%s' is not a priority (low, normal, high, urgent)",
+	commands_problem(p, "'%s' is not a priority (low, normal, high, urgent)",
 	    c->args);
 	return MP_OK;
 }
 
 static const cmd_rule ticket_rules[] = {
 	{ "start", "take", cmd_start },
-	{ "note", NULL, cmd_note },
+	{ "note", NULL, commands_note },
 	{ "macro", NULL, cmd_macro },
 	{ "transfer", NULL, cmd_transfer },
 	{ "end", NULL, cmd_end },
@@ -766,6 +657,7 @@ staff_message(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	e.m = m;
 	e.sender = m->from;
 	e.rest = b->rest;
+	e.id = t->id;
 	e.item = t;
 	if (b->n > 0 || b->too_many) {
 		rc = commands_run(&e, ticket_rules, b, &problems);
