@@ -27,6 +27,35 @@ pipeline_may_autoreply(const desk *d, const msg *m)
 	    !config_is_own_address(d->cfg, m->from);
 }
 
+mp_status
+pipeline_record(desk *d, const cfg_mailbox *mb, const char *id, const msg *m,
+    const char *visibility, const char *body, const char *raw, size_t len)
+{
+	store_message sm = { 0 };
+	store_attachment *att = g_new0(store_attachment, m->n_attachments + 1);
+	mp_status rc;
+
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		att[i].filename = m->attachments[i].filename;
+		att[i].content_type = m->attachments[i].content_type;
+		att[i].size = (int64_t)m->attachments[i].size;
+	}
+	sm.ticket = (char *)id;
+	sm.mailbox = mb->name;
+	sm.message_id = m->message_id;
+	sm.from = m->from;
+	sm.date = m->date >= 0 ? m->date : clock_now();
+	sm.visibility = (char *)visibility;
+	sm.body = (char *)body;
+	sm.attachments = att;
+	sm.n_attachments = m->n_attachments;
+	rc = store_message_add(d->st, &sm, raw, len);
+	g_free(att);
+	if (!rc)
+		rc = store_thread_add(d->st, m->message_id, id);
+	return rc;
+}
+
 /* Holds raw in quarantine (or updates the row being retried), marks the
  * key processed and tells the administrator. */
 static mp_status

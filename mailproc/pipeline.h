@@ -24,6 +24,12 @@
 mp_status pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw,
     size_t len, int64_t retry_of, char **outcome);
 
+/* Stores m (raw bytes kept) on ticket or entry id with body as its text,
+ * its attachments, and its Message-ID in the thread index. */
+mp_status pipeline_record(desk *d, const cfg_mailbox *mb, const char *id,
+    const msg *m, const char *visibility, const char *body, const char *raw,
+    size_t len);
+
 /* 1 when m's sender is authenticated staff (SPEC 2). */
 int pipeline_sender_is_staff(const desk *d, const msg *m);
 

@@ -115,36 +115,6 @@ attachment_vars(tvars *v, const msg *m)
 	}
 }
 
-/* Stores m on ticket t with its attachments and thread entry. */
-static mp_status
-record_message(desk *d, const cfg_mailbox *mb, const store_ticket *t,
-    const msg *m, const char *visibility, const char *raw, size_t len)
-{
-	store_message sm = { 0 };
-	store_attachment *att = g_new0(store_attachment, m->n_attachments + 1);
-	mp_status rc;
-
-	for (size_t i = 0; i < m->n_attachments; i++) {
-		att[i].filename = m->attachments[i].filename;
-		att[i].content_type = m->attachments[i].content_type;
-		att[i].size = (int64_t)m->attachments[i].size;
-	}
-	sm.ticket = (char *)t->id;
-	sm.mailbox = mb->name;
-	sm.message_id = m->message_id;
-	sm.from = m->from;
-	sm.date = m->date >= 0 ? m->date : clock_now();
-	sm.visibility = (char *)visibility;
-	sm.body = m->new_text;
-	sm.attachments = att;
-	sm.n_attachments = m->n_attachments;
-	rc = store_message_add(d->st, &sm, raw, len);
-	g_free(att);
-	if (!rc)
-		rc = store_thread_add(d->st, m->message_id, t->id);
-	return rc;
-}
-
 /* Queues a notice threaded on ticket t in reply to m. */
 static mp_status
 tell(desk *d, const cfg_mailbox *mb, const store_ticket *t, const msg *m,
@@ -186,7 +156,7 @@ open_ticket(desk *d, const cfg_mailbox *mb, const msg *m, const char *raw,
 				    list[i]);
 	}
 	if (!rc)
-		rc = record_message(d, mb, &t, m, "public", raw, len);
+		rc = pipeline_record(d, mb, t.id, m, "public", m->new_text, raw, len);
 	if (!rc)
 		rc = store_event_add(d->st, t.id, now, m->from, "created",
 		    t.subject, m->message_id);
@@ -232,7 +202,7 @@ customer_reply(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 		if (rc)
 			return rc;
 	}
-	rc = record_message(d, mb, t, m, "public", raw, len);
+	rc = pipeline_record(d, mb, t->id, m, "public", m->new_text, raw, len);
 	if (!rc)
 		rc = store_event_add(d->st, t->id, now, m->from,
 		    "customer_reply", NULL, m->message_id);
@@ -590,18 +560,6 @@ relay(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	return rc;
 }
 
-/* Stores a staff message whose body is text (command lines removed). */
-static mp_status
-record_staff(desk *d, const cfg_mailbox *mb, const store_ticket *t,
-    const msg *m, const char *visibility, const char *text,
-    const char *raw, size_t len)
-{
-	msg copy = *m;
-
-	copy.new_text = (char *)text;
-	return record_message(d, mb, t, &copy, visibility, raw, len);
-}
-
 static mp_status
 refuse(desk *d, const cfg_mailbox *mb, const msg *m, const char *id,
     const cmd_block *b, char **problems, const char *raw, size_t len,
@@ -617,7 +575,7 @@ refuse(desk *d, const cfg_mailbox *mb, const msg *m, const char *id,
 	rc = store_ticket_get(d->st, id, &t);
 	if (rc)
 		return rc;
-	rc = record_staff(d, mb, t, m, "internal", b->rest, raw, len);
+	rc = pipeline_record(d, mb, t->id, m, "internal", b->rest, raw, len);
 	joined = g_strjoinv("; ", problems);
 	if (!rc)
 		rc = store_event_add(d->st, t->id, clock_now(), m->from,
@@ -674,7 +632,8 @@ staff_message(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	t->staff_at = now;
 	rc = store_ticket_update(d->st, t);
 	if (!rc)
-		rc = record_staff(d, mb, t, m, visibility, b->rest, raw, len);
+		rc = pipeline_record(d, mb, t->id, m, visibility, b->rest, raw,
+		    len);
 	if (!rc && strcmp(visibility, "public") == 0)
 		rc = store_event_add(d->st, t->id, now, m->from,
 		    "correspondence", NULL, m->message_id);

@@ -66,6 +66,26 @@ static const char *const migrations[] = {
 	"CREATE TABLE imap_state (mailbox TEXT PRIMARY KEY,"
 	" uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL);"
 	"INSERT INTO counters VALUES ('TS', 1), ('IE', 1);",
+
+	/* 2: implementation backlog entries */
+	"CREATE TABLE entries ("
+	" id TEXT PRIMARY KEY, num INTEGER NOT NULL, mailbox TEXT NOT NULL,"
+	" status TEXT NOT NULL, prev_status TEXT, subject TEXT,"
+	" root_message_id TEXT, requested_by TEXT NOT NULL,"
+	" customer_name TEXT, salesforce_url TEXT, tdd_url TEXT,"
+	" deployment_type TEXT, hosting_provider TEXT, additional_info TEXT,"
+	" segment TEXT, ae TEXT, arr INTEGER, expected_users TEXT,"
+	" expected_repos TEXT, code_hosts TEXT,"
+	" priority TEXT, size TEXT, risk TEXT, ie TEXT, pm TEXT,"
+	" tdd_signed_off INTEGER NOT NULL DEFAULT 0,"
+	" missing_fields TEXT NOT NULL DEFAULT '',"
+	" flags TEXT NOT NULL DEFAULT '',"
+	" requirements TEXT NOT NULL DEFAULT '',"
+	" reason TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	" handoff_at INTEGER NOT NULL DEFAULT -1,"
+	" live_at INTEGER NOT NULL DEFAULT -1);"
+	"CREATE INDEX entries_status ON entries (status, num);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -506,6 +526,186 @@ store_ticket_list_free(store_ticket **list)
 {
 	for (size_t i = 0; list && list[i]; i++)
 		store_ticket_free(list[i]);
+	g_free(list);
+}
+
+/* ---- backlog entries ---- */
+
+#define ENTRY_COLS "id, mailbox, status, prev_status, subject," \
+	" root_message_id, requested_by, customer_name, salesforce_url," \
+	" tdd_url, deployment_type, hosting_provider, additional_info," \
+	" segment, ae, arr, expected_users, expected_repos, code_hosts," \
+	" priority, size, risk, ie, pm, tdd_signed_off, missing_fields," \
+	" flags, requirements, reason, created_at, updated_at, handoff_at," \
+	" live_at"
+
+static void
+bind_entry(sqlite3_stmt *st, const store_entry *e)
+{
+	int i = 1;
+
+	bind_text(st, i++, e->id);
+	bind_text(st, i++, e->mailbox);
+	bind_text(st, i++, e->status);
+	bind_text(st, i++, e->prev_status);
+	bind_text(st, i++, e->subject);
+	bind_text(st, i++, e->root_message_id);
+	bind_text(st, i++, e->requested_by);
+	for (int k = 0; k < STORE_ENTRY_FIELDS; k++) {
+		if (k == STORE_ENTRY_ARR && e->field[k])
+			sqlite3_bind_int64(st, i++, g_ascii_strtoll(
+			    e->field[k], NULL, 10));
+		else
+			bind_text(st, i++, e->field[k]);
+	}
+	bind_text(st, i++, e->priority);
+	bind_text(st, i++, e->size);
+	bind_text(st, i++, e->risk);
+	bind_text(st, i++, e->ie);
+	bind_text(st, i++, e->pm);
+	sqlite3_bind_int(st, i++, e->tdd_signed_off);
+	bind_text(st, i++, e->missing_fields ? e->missing_fields : "");
+	bind_text(st, i++, e->flags ? e->flags : "");
+	bind_text(st, i++, e->requirements ? e->requirements : "");
+	bind_text(st, i++, e->reason);
+	sqlite3_bind_int64(st, i++, e->created_at);
+	sqlite3_bind_int64(st, i++, e->updated_at);
+	sqlite3_bind_int64(st, i++, e->handoff_at);
+	sqlite3_bind_int64(st, i++, e->live_at);
+}
+
+static void *
+row_entry(sqlite3_stmt *st)
+{
+	store_entry *e = g_new0(store_entry, 1);
+	int i = 0;
+
+	g_strlcpy(e->id, (const char *)sqlite3_column_text(st, i++),
+	    sizeof(e->id));
+	e->mailbox = col_text(st, i++);
+	e->status = col_text(st, i++);
+	e->prev_status = col_text(st, i++);
+	e->subject = col_text(st, i++);
+	e->root_message_id = col_text(st, i++);
+	e->requested_by = col_text(st, i++);
+	for (int k = 0; k < STORE_ENTRY_FIELDS; k++)
+		e->field[k] = col_text(st, i++);
+	e->priority = col_text(st, i++);
+	e->size = col_text(st, i++);
+	e->risk = col_text(st, i++);
+	e->ie = col_text(st, i++);
+	e->pm = col_text(st, i++);
+	e->tdd_signed_off = sqlite3_column_int(st, i++);
+	e->missing_fields = col_text(st, i++);
+	e->flags = col_text(st, i++);
+	e->requirements = col_text(st, i++);
+	e->reason = col_text(st, i++);
+	e->created_at = sqlite3_column_int64(st, i++);
+	e->updated_at = sqlite3_column_int64(st, i++);
+	e->handoff_at = sqlite3_column_int64(st, i++);
+	e->live_at = sqlite3_column_int64(st, i++);
+	return e;
+}
+
+mp_status
+store_entry_create(store *s, store_entry *e)
+{
+	sqlite3_stmt *st;
+	int64_t num = 0;
+	mp_status rc;
+
+	rc = next_number(s, "IE", &num);
+	if (rc)
+		return rc;
+	g_snprintf(e->id, sizeof(e->id), "IE-%" G_GINT64_FORMAT, num);
+	st = prep(s, "INSERT INTO entries (" ENTRY_COLS ", num) VALUES (?, ?,"
+	    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_entry(st, e);
+	sqlite3_bind_int64(st, 34, num);
+	return step_done(s, st);
+}
+
+mp_status
+store_entry_update(store *s, const store_entry *e)
+{
+	sqlite3_stmt *st = prep(s, "REPLACE INTO entries (" ENTRY_COLS ","
+	    " num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
+	    " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33,"
+	    " (SELECT num FROM entries WHERE id = ?1))");
+
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_entry(st, e);
+	return step_done(s, st);
+}
+
+mp_status
+store_entry_get(store *s, const char *id, store_entry **out)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " ENTRY_COLS " FROM entries"
+	    " WHERE id = ?");
+	int rc;
+
+	*out = NULL;
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = row_entry(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MP_OK;
+	return rc == SQLITE_DONE ? MP_ERR_NOT_FOUND : fail(s, rc);
+}
+
+mp_status
+store_entry_list(store *s, const char *status, store_entry ***out)
+{
+	sqlite3_stmt *st = prep(s, "SELECT " ENTRY_COLS " FROM entries"
+	    " WHERE ?1 IS NULL OR status = ?1 ORDER BY num");
+
+	*out = NULL;
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, status);
+	return collect(s, st, row_entry, (void ***)out);
+}
+
+void
+store_entry_free(store_entry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->mailbox);
+	g_free(e->status);
+	g_free(e->prev_status);
+	g_free(e->subject);
+	g_free(e->root_message_id);
+	g_free(e->requested_by);
+	for (int k = 0; k < STORE_ENTRY_FIELDS; k++)
+		g_free(e->field[k]);
+	g_free(e->priority);
+	g_free(e->size);
+	g_free(e->risk);
+	g_free(e->ie);
+	g_free(e->pm);
+	g_free(e->missing_fields);
+	g_free(e->flags);
+	g_free(e->requirements);
+	g_free(e->reason);
+	g_free(e);
+}
+
+void
+store_entry_list_free(store_entry **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		store_entry_free(list[i]);
 	g_free(list);
 }
 

@@ -80,6 +80,42 @@ mp_status store_ticket_list(store *s, const char *status,
 void store_ticket_free(store_ticket *t);
 void store_ticket_list_free(store_ticket **list);
 
+/* The form fields of an entry, in the order of parsers/form.h. */
+#define STORE_ENTRY_FIELDS 12
+#define STORE_ENTRY_ARR 8	/* stored as an integer */
+
+typedef struct store_entry {
+	char id[16];		/* "IE-n" */
+	char *mailbox;
+	char *status;
+	char *prev_status;	/* before disqualified, for /reopen */
+	char *subject;
+	char *root_message_id;
+	char *requested_by;
+	char *field[STORE_ENTRY_FIELDS];	/* NULL when absent */
+	char *priority;		/* P1..P4, NULL until /triage */
+	char *size;
+	char *risk;
+	char *ie;
+	char *pm;
+	int tdd_signed_off;
+	char *missing_fields;	/* comma-separated keys */
+	char *flags;		/* comma-separated */
+	char *requirements;	/* comma-separated keys done */
+	char *reason;		/* of a disqualification */
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t handoff_at;	/* -1 until handoff */
+	int64_t live_at;	/* -1 until live */
+} store_entry;
+
+mp_status store_entry_create(store *s, store_entry *e);
+mp_status store_entry_update(store *s, const store_entry *e);
+mp_status store_entry_get(store *s, const char *id, store_entry **out);
+mp_status store_entry_list(store *s, const char *status, store_entry ***out);
+void store_entry_free(store_entry *e);
+void store_entry_list_free(store_entry **list);
+
 /* ---- participants and thread index ---- */
 
 mp_status store_participant_add(store *s, const char *ticket,
