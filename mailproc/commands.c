@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/notice.h"
+#include "mailproc/pipeline.h"
 
 #include "mailproc/commands.h"
 
@@ -115,5 +117,35 @@ commands_note(cmd_env *e, const cmd *c, GPtrArray *p)
 	if (!rc)
 		rc = commands_event(e, "note", NULL);
 	g_free(body);
+	return rc;
+}
+
+mp_status
+commands_refuse(cmd_env *e, const notice_thread *th, const cmd_block *b,
+    char **problems, const char *raw, size_t len, char **outcome)
+{
+	const char *to[] = { e->sender, NULL };
+	char *joined, *echo;
+	tvars *v;
+	mp_status rc;
+
+	rc = pipeline_record(e->d, e->mb, th->id, e->m, "internal", b->rest,
+	    raw, len);
+	joined = g_strjoinv("; ", problems);
+	if (!rc)
+		rc = commands_event(e, "commands_refused", joined);
+	g_free(joined);
+	v = tvars_new();
+	tvars_list(v, "problems");
+	for (int i = 0; problems[i]; i++)
+		tvars_set(tvars_add(v, "problems"), "problem", problems[i]);
+	echo = commands_echo(b);
+	tvars_set(v, "commands", echo);
+	g_free(echo);
+	if (!rc)
+		rc = notice_reply(e->d, e->mb, th, e->m, "command-error", to, v);
+	tvars_free(v);
+	if (!rc)
+		*outcome = g_strdup_printf("%s refused", th->id);
 	return rc;
 }

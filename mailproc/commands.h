@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "mailproc/desk.h"
+#include "mailproc/notice.h"
 #include "parsers/commands.h"
 
 typedef struct cmd_env {
@@ -53,6 +54,14 @@ void commands_problem(GPtrArray *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* /note [text]: the command's argument and the text below the block are
  * an internal note on e->id (shared by tickets and backlog entries). */
 mp_status commands_note(cmd_env *e, const cmd *c, GPtrArray *problems);
+
+/* After commands_run() reported problems (and applied nothing): stores
+ * the message as internal, records a commands_refused event and sends the
+ * sender one command-error reply listing every problem.  *outcome is
+ * "ID refused". */
+mp_status commands_refuse(cmd_env *e, const notice_thread *th,
+    const cmd_block *b, char **problems, const char *raw, size_t len,
+    char **outcome);
 
 /* Formats the command lines of block for a reply (g_free()). */
 char *commands_echo(const cmd_block *block);

@@ -560,43 +560,6 @@ relay(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 	return rc;
 }
 
-static mp_status
-refuse(desk *d, const cfg_mailbox *mb, const msg *m, const char *id,
-    const cmd_block *b, char **problems, const char *raw, size_t len,
-    char **outcome)
-{
-	store_ticket *t = NULL;
-	const char *to[] = { m->from, NULL };
-	char *joined, *echo;
-	tvars *v;
-	mp_status rc;
-
-	/* The commands changed nothing: start again from the stored ticket. */
-	rc = store_ticket_get(d->st, id, &t);
-	if (rc)
-		return rc;
-	rc = pipeline_record(d, mb, t->id, m, "internal", b->rest, raw, len);
-	joined = g_strjoinv("; ", problems);
-	if (!rc)
-		rc = store_event_add(d->st, t->id, clock_now(), m->from,
-		    "commands_refused", joined, m->message_id);
-	g_free(joined);
-	v = tvars_new();
-	tvars_list(v, "problems");
-	for (int i = 0; problems[i]; i++)
-		tvars_set(tvars_add(v, "problems"), "problem", problems[i]);
-	echo = commands_echo(b);
-	tvars_set(v, "commands", echo);
-	g_free(echo);
-	if (!rc)
-		rc = tell(d, mb, t, m, "command-error", to, v);
-	tvars_free(v);
-	if (!rc)
-		*outcome = g_strdup_printf("%s refused", t->id);
-	store_ticket_free(t);
-	return rc;
-}
-
 /* A message from authenticated staff on ticket t: commands, then
  * correspondence (SPEC 1.1, 2, 9). */
 static mp_status
@@ -622,7 +585,10 @@ staff_message(desk *d, const cfg_mailbox *mb, store_ticket *t, const msg *m,
 		if (rc)
 			goto done;
 		if (problems[0]) {
-			rc = refuse(d, mb, m, t->id, b, problems, raw, len,
+			notice_thread th = { t->id, t->root_message_id,
+			    t->subject };
+
+			rc = commands_refuse(&e, &th, b, problems, raw, len,
 			    outcome);
 			goto done;
 		}
