@@ -6,6 +6,7 @@
 #   make test       run the suite in the normal build only
 #   make asan       run the suite in the ASan+UBSan build only
 #   make demo       install missing packages, build, run the demo
+#   make bench      the ingest benchmark (BENCH_N=10000 messages)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -83,6 +84,10 @@ asan:
 demo: deps all
 	@tests/demo/run $(BUILD)/mailproc
 
+BENCH_N ?= 10000
+bench: all
+	@bench/ingest $(BENCH_N)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 755 $(BUILD)/mailproc $(DESTDIR)$(BINDIR)/mailproc
@@ -92,6 +97,6 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all build-tests deps check test asan demo install clean
+.PHONY: all build-tests deps check test asan demo bench install clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
