@@ -31,10 +31,10 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP \
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 LIB_SRCS := \
-	parsers/authres.c parsers/commands.c parsers/html.c parsers/message.c parsers/quote.c \
+	parsers/authres.c parsers/commands.c parsers/form.c parsers/html.c parsers/message.c parsers/quote.c \
 	store/store.c \
 	templates/render.c \
-	mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c \
+	mailproc/backlog.c mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c \
 	mailproc/desk.c mailproc/json.c mailproc/notice.c \
 	mailproc/pipeline.c mailproc/status.c mailproc/tickets.c \
 	mailproc/views.c

@@ -374,6 +374,28 @@ cmd_tickets(cli *c)
 	return rc;
 }
 
+static mp_status
+cmd_backlog(cli *c)
+{
+	static const char *const flags[] = { "--json", NULL };
+	static const char *const valued[] = { "--status", NULL };
+	desk *d = NULL;
+	char *out = NULL;
+	mp_status rc = check_args(c, flags, valued, 0, "backlog");
+
+	if (!rc)
+		rc = open_desk(c, &d);
+	if (!rc)
+		rc = view_backlog(d, flag_value(c, "--status"),
+		    has_flag(c, "--json"), &out);
+	if (!rc)
+		print_out(out);
+	else if (d)
+		die_msg("backlog: %s", store_errmsg(d->st));
+	desk_close(d);
+	return rc;
+}
+
 static const char *
 first_positional(cli *c)
 {
@@ -405,7 +427,8 @@ cmd_show(cli *c)
 	if (!rc)
 		print_out(out);
 	else if (rc == MP_ERR_NOT_FOUND)
-		die_msg("no such ticket: %s", id);
+		die_msg("no such %s: %s", g_str_has_prefix(id, "IE-") ?
+		    "backlog entry" : "ticket", id);
 	else if (d)
 		die_msg("show %s: %s", id, store_errmsg(d->st));
 	desk_close(d);
@@ -548,6 +571,7 @@ static const struct command {
 	{ "ingest", cmd_ingest,
 	    "ingest --mailbox NAME [FILE...|-] | --mbox FILE" },
 	{ "tickets", cmd_tickets, "tickets [--status S] [--json]" },
+	{ "backlog", cmd_backlog, "backlog [--status S] [--json]" },
 	{ "show", cmd_show, "show ID [--json]" },
 	{ "outbox", cmd_outbox, "outbox [--json] | outbox show N [--raw]" },
 	{ "quarantine", cmd_quarantine, "quarantine [list|show N|retry N]" },

@@ -11,12 +11,22 @@
 /* Variables every notice gets from notice_queue() itself. */
 #define COMMON_VARS "ticket_id", "mailbox_address", "now"
 
+/* Every backlog template gets the same variables (mailproc/backlog.c). */
+#define BACKLOG_VARS COMMON_VARS, "subject", "customer_name", \
+	"salesforce_url", "tdd_url", "deployment_type", "hosting_provider", \
+	"additional_info", "segment", "ae", "arr", "expected_users", \
+	"expected_repos", "code_hosts", "status", "ce", "priority", "size", \
+	"risk", "ie", "pm", "reason", "tdd_signed_off", "target_days", \
+	"implementation_days", "over_target", "smb", "checklist", "sender", \
+	"missing", "missing.label", "missing.key", "invalid", \
+	"invalid.label", "invalid.reason"
+
 typedef struct template_rule {
 	const char *name;
 	int internal;		/* staff_domains only */
 	int automatic;		/* counts toward max_autoreplies_per_hour */
 	const char *auto_submitted;
-	const char *vars[24];
+	const char *vars[48];
 } template_rule;
 
 static const template_rule rules[] = {
@@ -45,6 +55,16 @@ static const template_rule rules[] = {
 	{ "command-error", 1, 0, "auto-replied",
 	    { COMMON_VARS, "subject", "problems", "problems.problem",
 	    "commands", NULL } },
+	{ "backlog-ack", 1, 0, "auto-replied", { BACKLOG_VARS, NULL } },
+	{ "backlog-incomplete", 1, 0, "auto-replied", { BACKLOG_VARS, NULL } },
+	{ "backlog-new-team", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "backlog-triaged", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "backlog-qualified", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "backlog-disqualified", 1, 0, "auto-generated",
+	    { BACKLOG_VARS, NULL } },
+	{ "backlog-assigned", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "backlog-handoff", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "backlog-live", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
 	{ "quarantine-notice", 1, 0, "auto-generated",
 	    { COMMON_VARS, "quarantine_id", "reason", "from", "subject",
 	    "mailbox", "key", "size", NULL } },

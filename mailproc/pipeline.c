@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "mailproc/backlog.h"
 #include "mailproc/clock.h"
 #include "mailproc/notice.h"
 #include "mailproc/pipeline.h"
@@ -189,9 +190,7 @@ route(desk *d, const cfg_mailbox *mb, const msg *m, const char *raw,
 	}
 	if (mb->kind == MAILBOX_TRIAL_SUPPORT)
 		return tickets_handle(d, mb, m, raw, len, outcome);
-	*why = g_strdup_printf("mailbox %s: implementation requests are not "
-	    "handled by this version", mb->name);
-	return MP_ERR_REFUSED;
+	return backlog_handle(d, mb, m, raw, len, outcome, why);
 }
 
 mp_status

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "mailproc/backlog.h"
 #include "mailproc/clock.h"
 #include "mailproc/json.h"
 #include "mailproc/views.h"
@@ -64,6 +65,36 @@ done:
 }
 
 static void
+notes_json(json_out *j, store_note **notes)
+{
+	json_array_begin(j);
+	for (size_t i = 0; notes[i]; i++) {
+		json_object_begin(j);
+		json_key(j, "author"); json_string(j, notes[i]->author);
+		json_key(j, "macro"); json_string(j, notes[i]->macro);
+		json_key(j, "fields"); json_raw(j, notes[i]->fields_json);
+		json_key(j, "body"); json_string(j, notes[i]->body);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
+events_json(json_out *j, store_event **events)
+{
+	json_array_begin(j);
+	for (size_t i = 0; events[i]; i++) {
+		json_object_begin(j);
+		json_key(j, "at"); json_time(j, events[i]->at);
+		json_key(j, "actor"); json_string(j, events[i]->actor);
+		json_key(j, "action"); json_string(j, events[i]->action);
+		json_key(j, "detail"); json_string(j, events[i]->detail);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void
 show_json(json_out *j, const store_ticket *t, char **parts,
     store_message **msgs, store_note **notes, store_event **events)
 {
@@ -111,27 +142,9 @@ show_json(json_out *j, const store_ticket *t, char **parts,
 	}
 	json_array_end(j);
 	json_key(j, "notes");
-	json_array_begin(j);
-	for (size_t i = 0; notes[i]; i++) {
-		json_object_begin(j);
-		json_key(j, "author"); json_string(j, notes[i]->author);
-		json_key(j, "macro"); json_string(j, notes[i]->macro);
-		json_key(j, "fields"); json_raw(j, notes[i]->fields_json);
-		json_key(j, "body"); json_string(j, notes[i]->body);
-		json_object_end(j);
-	}
-	json_array_end(j);
+	notes_json(j, notes);
 	json_key(j, "events");
-	json_array_begin(j);
-	for (size_t i = 0; events[i]; i++) {
-		json_object_begin(j);
-		json_key(j, "at"); json_time(j, events[i]->at);
-		json_key(j, "actor"); json_string(j, events[i]->actor);
-		json_key(j, "action"); json_string(j, events[i]->action);
-		json_key(j, "detail"); json_string(j, events[i]->detail);
-		json_object_end(j);
-	}
-	json_array_end(j);
+	events_json(j, events);
 	json_object_end(j);
 }
 
@@ -181,6 +194,211 @@ show_text(GString *s, const store_ticket *t, char **parts,
 	}
 }
 
+/* ---- backlog entries ---- */
+
+static const char *const entry_keys[STORE_ENTRY_FIELDS] = {
+	"customer_name", "salesforce_url", "tdd_url", "deployment_type",
+	"hosting_provider", "additional_info", "segment", "ae", "arr",
+	"expected_users", "expected_repos", "code_hosts",
+};
+
+/* Writes a comma-separated stored list as a JSON array. */
+static void
+csv_json(json_out *j, const char *csv)
+{
+	char **parts = g_strsplit(csv ? csv : "", ",", -1);
+
+	json_array_begin(j);
+	for (int i = 0; parts[i]; i++)
+		if (*parts[i])
+			json_string(j, parts[i]);
+	json_array_end(j);
+	g_strfreev(parts);
+}
+
+static int
+csv_has(const char *csv, const char *item)
+{
+	char **parts = g_strsplit(csv ? csv : "", ",", -1);
+	int has = g_strv_contains((const char *const *)parts, item);
+
+	g_strfreev(parts);
+	return has;
+}
+
+static void
+entry_field_json(json_out *j, const store_entry *e, int k)
+{
+	json_key(j, entry_keys[k]);
+	if (k == STORE_ENTRY_ARR && e->field[k])
+		json_int(j, g_ascii_strtoll(e->field[k], NULL, 10));
+	else
+		json_string(j, e->field[k]);
+}
+
+static void
+entry_json(json_out *j, const store_entry *e, store_note **notes,
+    store_event **events)
+{
+	int64_t days = backlog_implementation_days(e->handoff_at, e->live_at);
+
+	json_object_begin(j);
+	json_key(j, "id"); json_string(j, e->id);
+	json_key(j, "kind"); json_string(j, "backlog");
+	json_key(j, "status"); json_string(j, e->status);
+	for (int k = 0; k <= STORE_ENTRY_ARR; k++)
+		entry_field_json(j, e, k);
+	json_key(j, "requested_by"); json_string(j, e->requested_by);
+	json_key(j, "priority"); json_string(j, e->priority);
+	json_key(j, "size"); json_string(j, e->size);
+	json_key(j, "risk"); json_string(j, e->risk);
+	json_key(j, "ie"); json_string(j, e->ie);
+	json_key(j, "pm"); json_string(j, e->pm);
+	json_key(j, "tdd_signed_off"); json_bool(j, e->tdd_signed_off);
+	json_key(j, "missing_fields"); csv_json(j, e->missing_fields);
+	json_key(j, "flags"); csv_json(j, e->flags);
+	json_key(j, "requirements");
+	json_object_begin(j);
+	for (int i = 0; backlog_requirements[i]; i++) {
+		json_key(j, backlog_requirements[i]);
+		json_bool(j, csv_has(e->requirements, backlog_requirements[i]));
+	}
+	json_object_end(j);
+	json_key(j, "created_at"); json_time(j, e->created_at);
+	json_key(j, "handoff_at"); json_time(j, e->handoff_at);
+	json_key(j, "live_at"); json_time(j, e->live_at);
+	json_key(j, "implementation_days");
+	if (days >= 0)
+		json_int(j, days);
+	else
+		json_null(j);
+	if (notes) {
+		json_key(j, "notes");
+		notes_json(j, notes);
+		json_key(j, "events");
+		events_json(j, events);
+	}
+	json_object_end(j);
+}
+
+mp_status
+view_backlog(desk *d, const char *status, int json, char **out)
+{
+	store_entry **list = NULL;
+	mp_status rc = store_entry_list(d->st, status, &list);
+
+	*out = NULL;
+	if (rc)
+		goto done;
+	if (json) {
+		json_out *j = json_new();
+
+		json_array_begin(j);
+		for (size_t i = 0; list[i]; i++)
+			entry_json(j, list[i], NULL, NULL);
+		json_array_end(j);
+		*out = json_finish(j);
+	} else {
+		GString *s = g_string_new(NULL);
+
+		for (size_t i = 0; list[i]; i++) {
+			store_entry *e = list[i];
+			char at[21];
+
+			clock_format(e->created_at, at);
+			g_string_append_printf(s, "%-8s %-18s %-4s %s  %-28s "
+			    "%s%s%s\n", e->id, e->status, e->priority ?
+			    e->priority : "-", at, e->requested_by,
+			    e->field[0] ? e->field[0] : "(no customer name)",
+			    *e->flags ? "  [" : "", *e->flags ? e->flags : "");
+			if (*e->flags)
+				g_string_insert_c(s, s->len - 1, ']');
+		}
+		if (s->len == 0)
+			g_string_append(s, "no backlog entries\n");
+		*out = g_string_free(s, FALSE);
+	}
+done:
+	store_entry_list_free(list);
+	return rc;
+}
+
+static void
+entry_text(GString *s, const store_entry *e, store_note **notes,
+    store_event **events)
+{
+	static const char *const labels[STORE_ENTRY_FIELDS] = {
+		"Customer Name", "Salesforce", "TDD", "Deployment",
+		"Hosting", "Additional", "Segment", "AE", "ARR", "Users",
+		"Repos", "Code hosts",
+	};
+	char at[21];
+	int64_t days = backlog_implementation_days(e->handoff_at, e->live_at);
+
+	g_string_append_printf(s, "%s  %s  priority %s\n", e->id, e->status,
+	    e->priority ? e->priority : "-");
+	g_string_append_printf(s, "%-14s %s\n", "Requested by:",
+	    e->requested_by);
+	for (int k = 0; k < STORE_ENTRY_FIELDS; k++)
+		if (e->field[k])
+			g_string_append_printf(s, "%-14s %s\n", labels[k],
+			    e->field[k]);
+	if (*e->missing_fields)
+		g_string_append_printf(s, "%-14s %s\n", "Missing:",
+		    e->missing_fields);
+	if (*e->flags)
+		g_string_append_printf(s, "%-14s %s\n", "Flags:", e->flags);
+	g_string_append_printf(s, "%-14s %s / %s, TDD %s\n", "IE / PM:",
+	    e->ie ? e->ie : "-", e->pm ? e->pm : "-", e->tdd_signed_off ?
+	    "signed off" : "not signed off");
+	g_string_append_printf(s, "%-14s %s\n", "Checklist:",
+	    *e->requirements ? e->requirements : "(nothing done)");
+	if (days >= 0)
+		g_string_append_printf(s, "%-14s %" G_GINT64_FORMAT " days "
+		    "(target 30)\n", "Implementation", days);
+	for (size_t i = 0; notes[i]; i++)
+		g_string_append_printf(s, "\n--- note by %s\n%s\n",
+		    notes[i]->author, notes[i]->body ? notes[i]->body : "");
+	g_string_append(s, "\nEvents:\n");
+	for (size_t i = 0; events[i]; i++) {
+		clock_format(events[i]->at, at);
+		g_string_append_printf(s, "  %s  %-16s %s%s%s\n", at,
+		    events[i]->action, events[i]->actor ? events[i]->actor :
+		    "-", events[i]->detail ? "  " : "",
+		    events[i]->detail ? events[i]->detail : "");
+	}
+}
+
+static mp_status
+show_entry(desk *d, const char *id, int json, char **out)
+{
+	store_entry *e = NULL;
+	store_note **notes = NULL;
+	store_event **events = NULL;
+	mp_status rc;
+
+	rc = store_entry_get(d->st, id, &e);
+	if (!rc)
+		rc = store_notes(d->st, id, &notes);
+	if (!rc)
+		rc = store_events(d->st, id, &events);
+	if (!rc && json) {
+		json_out *j = json_new();
+
+		entry_json(j, e, notes, events);
+		*out = json_finish(j);
+	} else if (!rc) {
+		GString *s = g_string_new(NULL);
+
+		entry_text(s, e, notes, events);
+		*out = g_string_free(s, FALSE);
+	}
+	store_entry_free(e);
+	store_note_list_free(notes);
+	store_event_list_free(events);
+	return rc;
+}
+
 mp_status
 view_show(desk *d, const char *id, int json, char **out)
 {
@@ -192,6 +410,8 @@ view_show(desk *d, const char *id, int json, char **out)
 	mp_status rc;
 
 	*out = NULL;
+	if (g_str_has_prefix(id, "IE-"))
+		return show_entry(d, id, json, out);
 	rc = store_ticket_get(d->st, id, &t);
 	if (!rc)
 		rc = store_participants(d->st, id, &parts);

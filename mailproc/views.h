@@ -11,7 +11,9 @@
 #include "mailproc/desk.h"
 
 mp_status view_tickets(desk *d, const char *status, int json, char **out);
-/* MP_ERR_NOT_FOUND for an unknown id. */
+mp_status view_backlog(desk *d, const char *status, int json, char **out);
+/* A ticket (TS-n) or backlog entry (IE-n).  MP_ERR_NOT_FOUND for an
+ * unknown id. */
 mp_status view_show(desk *d, const char *id, int json, char **out);
 mp_status view_outbox(desk *d, int json, char **out);
 mp_status view_outbox_one(desk *d, int64_t id, int raw, char **out);

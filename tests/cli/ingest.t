@@ -55,7 +55,7 @@ is "$(mp ingest --mailbox trialsupport "$work/nomid.eml")" "TS-2 created" "messa
 is "$(mp ingest --mailbox trialsupport "$work/nomid.eml")" "duplicate" \
 	"without Message-ID the raw digest dedupes"
 is "$(mp ingest --mailbox implementation "$work/nomid.eml" | cut -c1-12)" "quarantined:" \
-	"deduplication is per mailbox (implementation mailbox not yet handled)"
+	"deduplication is per mailbox (processed again there: quarantined as not from staff)"
 
 # --- threading ---------------------------------------------------------------
 is "$(mp ingest --mailbox trialsupport "$demo/03-customer-follow-up.eml")" "TS-1 updated" \
