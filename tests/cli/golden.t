@@ -27,9 +27,12 @@ for f in 01-customer-request 03-customer-follow-up 05-ce-reply; do
 	mp ingest --mailbox trialsupport "$top/tests/demo/mail/$f.eml" >/dev/null
 done
 mp ingest --mailbox trialsupport "$fixtures/parse/28-gmail-pdf-attachment.eml" >/dev/null
+mp ingest --mailbox implementation "$top/tests/demo/mail/06-implementation-request.eml" >/dev/null
 
 compare show-TS-1.json < <(mp show TS-1 --json)
 compare show-TS-2.json < <(mp show TS-2 --json)
+compare show-IE-1.json < <(mp show IE-1 --json)
+compare backlog.json < <(mp backlog --json)
 compare tickets.json < <(mp tickets --json)
 compare outbox.json < <(mp outbox --json)
 compare outbox-1.eml < <(mp outbox show 1 --raw | tr -d '\r')
