@@ -23,7 +23,7 @@ static const struct {
 	    "pin_sha256", "user", "password_file", "poll_seconds", "folder",
 	    "processed_folder", NULL } },
 	{ "smtp", { "url", "user", "password_file", "ca_file",
-	    "bounce_address", NULL } },
+	    "bounce_address", "tls", NULL } },
 	{ "staff", { "staff_domains", "authserv_id",
 	    "require_authenticated_staff", "admin", NULL } },
 	{ "roles", { "ce", "se", "ie", "pm", "ae", NULL } },
@@ -394,6 +394,16 @@ load_all(loader *l, config *c)
 	c->smtp.password_file = get_path(l, "smtp", "password_file", NULL);
 	c->smtp.ca_file = get_path(l, "smtp", "ca_file", NULL);
 	c->smtp.bounce_address = get_str(l, "smtp", "bounce_address", NULL);
+	/* smtps:// is implicit TLS; smtp:// requires STARTTLS unless
+	 * tls = none says otherwise (loopback tests only). */
+	c->smtp.tls = get_str(l, "smtp", "tls", c->smtp.url &&
+	    g_str_has_prefix(c->smtp.url, "smtps://") ? "implicit" :
+	    "starttls");
+	if (strcmp(c->smtp.tls, "implicit") != 0 &&
+	    strcmp(c->smtp.tls, "starttls") != 0 &&
+	    strcmp(c->smtp.tls, "none") != 0)
+		return bad(l, "smtp", "tls", "tls must be implicit, starttls "
+		    "or none, not '%s'", c->smtp.tls);
 	rc = get_list(l, "staff", "staff_domains", 0, &c->staff_domains);
 	if (rc)
 		return rc;
@@ -515,6 +525,7 @@ config_free(config *c)
 	g_free(c->smtp.password_file);
 	g_free(c->smtp.ca_file);
 	g_free(c->smtp.bounce_address);
+	g_free(c->smtp.tls);
 	g_strfreev(c->staff_domains);
 	g_free(c->authserv_id);
 	g_free(c->admin);

@@ -44,6 +44,7 @@ typedef struct config {
 	size_t n_mailboxes;
 	struct {
 		char *url, *user, *password_file, *ca_file, *bounce_address;
+		char *tls;	/* implicit, starttls or none */
 	} smtp;
 	char **staff_domains;
 	char *authserv_id;

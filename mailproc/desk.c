@@ -34,14 +34,25 @@ desk_open(config *cfg, const char *db_path, desk **out, char **err)
 	d->template_dirs[i] = g_strdup(desk_shipped_templates());
 	d->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    (GDestroyNotify)tmpl_free);
-	rc = store_open(db_path ? db_path : cfg->store_path, cfg->busy_timeout_ms, &d->st,
-	    err);
+	rc = store_open(db_path ? db_path : cfg->store_path,
+	    cfg->busy_timeout_ms, &d->st, err);
 	if (rc) {
+		d->borrowed_cfg = 1;	/* the caller keeps cfg on failure */
 		desk_close(d);
 		return rc;
 	}
 	*out = d;
 	return MP_OK;
+}
+
+mp_status
+desk_open_shared(config *cfg, const char *db_path, desk **out, char **err)
+{
+	mp_status rc = desk_open(cfg, db_path, out, err);
+
+	if (rc == MP_OK)
+		(*out)->borrowed_cfg = 1;
+	return rc;
 }
 
 void
@@ -50,7 +61,8 @@ desk_close(desk *d)
 	if (d == NULL)
 		return;
 	store_close(d->st);
-	config_free(d->cfg);
+	if (!d->borrowed_cfg)
+		config_free(d->cfg);
 	for (int i = 0; i < 3; i++)
 		g_free(d->template_dirs[i]);
 	g_hash_table_destroy(d->templates);

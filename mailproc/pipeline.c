@@ -194,6 +194,29 @@ route(desk *d, const cfg_mailbox *mb, const msg *m, const char *raw,
 }
 
 mp_status
+pipeline_hold(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
+    const char *reason, char **outcome)
+{
+	char key[72];
+	mp_status rc;
+
+	*outcome = NULL;
+	msg_key(raw, len, key);
+	rc = store_savepoint(d->st);
+	if (rc)
+		return rc;
+	rc = quarantine(d, mb, raw, len, key, reason, NULL, 0);
+	if (!rc)
+		rc = store_release(d->st);
+	if (rc) {
+		store_rollback_savepoint(d->st);
+		return rc;
+	}
+	*outcome = g_strdup_printf("quarantined: %s", reason);
+	return MP_OK;
+}
+
+mp_status
 pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
     int64_t retry_of, char **outcome)
 {

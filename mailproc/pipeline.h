@@ -24,6 +24,11 @@
 mp_status pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw,
     size_t len, int64_t retry_of, char **outcome);
 
+/* Holds raw in quarantine with reason without looking at it (a message
+ * too big to download, say) and tells the administrator. */
+mp_status pipeline_hold(desk *d, const cfg_mailbox *mb, const char *raw,
+    size_t len, const char *reason, char **outcome);
+
 /* Stores m (raw bytes kept) on ticket or entry id with body as its text,
  * its attachments, and its Message-ID in the thread index. */
 mp_status pipeline_record(desk *d, const cfg_mailbox *mb, const char *id,

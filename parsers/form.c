@@ -16,10 +16,11 @@
  *  - a label line: "Label: value", "Label<TAB>value" (a table row),
  *    "| Label | value |", or a known label alone (an empty table cell),
  *    after a bullet ("-", "*", "+", "•", "1.", "1)") and with bold
- *    markers ("**", "__") anywhere around the label.  It opens that field,
- *    unless it is indented deeper than the line that opened the current
- *    value, which it then continues;
- *  - anything else: continues the open value, if any, joined by a space.
+ *    markers ("**", "__") anywhere around the label.  It ends the open
+ *    value, however it is indented, and opens its field (but for a label
+ *    alone, whose value is empty);
+ *  - anything else (an indented line, or one that starts no known label):
+ *    continues the open value, if any, joined by a space.
  * The first non-empty occurrence of a field wins; values are checked only
  * once every text has been read.
  */
@@ -195,7 +196,6 @@ struct scan {
 	int open;			/* field being read, or -1 */
 	GString *pend;			/* its text so far */
 	int depth;			/* quote depth of its first line */
-	int indent;			/* indentation of its first line */
 };
 
 /* Returns s as one line of valid UTF-8: white space and control
@@ -477,7 +477,7 @@ scan_line(struct scan *s, char *line)
 	unsigned char *u = (unsigned char *)line;
 	char *q = line, *value = NULL;
 	size_t n;
-	int depth = 0, indent = 0, field, kind;
+	int depth = 0, field, kind;
 
 	for (size_t i = 0; u[i]; i++) {
 		if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)
@@ -500,10 +500,8 @@ scan_line(struct scan *s, char *line)
 		if (*q == ' ')
 			q++;
 	}
-	while (*q == ' ' || *q == '\t') {
-		indent += *q == '\t' ? 4 : 1;
+	while (*q == ' ' || *q == '\t')
 		q++;
-	}
 	if (s->open >= 0 && depth != s->depth)
 		close_value(s);
 	if (*q == '\0' || is_stop(q)) {
@@ -511,13 +509,12 @@ scan_line(struct scan *s, char *line)
 		return;
 	}
 	kind = parse_label(q, &field, &value);
-	if (kind != 0 && !(s->open >= 0 && indent > s->indent)) {
+	if (kind != 0) {
 		close_value(s);
 		if (kind == 1) {
 			s->open = field;
 			s->pend = g_string_new(value);
 			s->depth = depth;
-			s->indent = indent;
 		}
 	} else if (s->open >= 0)
 		continue_value(s, q);
@@ -552,7 +549,6 @@ scan_text(struct scan *s, const char *text)
 	close_value(s);
 	g_free(line);
 }
-
 
 /* Returns at most QUOTE_MAX characters of v (valid UTF-8), with "..."
  * when cut.  Owned by the caller. */
@@ -801,8 +797,8 @@ form_parse(const char *const *texts)
 	GArray *bad = g_array_new(FALSE, TRUE, sizeof(form_invalid));
 	struct scan s = { .open = -1 };
 
-	for (size_t i = 0; texts != NULL && texts[i] != NULL &&
-	    i < FORM_TEXTS_MAX; i++)
+	for (size_t i = 0; texts != NULL && i < FORM_TEXTS_MAX &&
+	    texts[i] != NULL; i++)
 		scan_text(&s, texts[i]);
 	for (int k = 0; k < FORM_N_FIELDS; k++) {
 		form_invalid b = { k, NULL };

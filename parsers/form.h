@@ -66,7 +66,8 @@ typedef struct form {
 	char *value[FORM_N_FIELDS];
 	/* 1 for each required field that is absent (not for invalid ones). */
 	int missing[FORM_N_FIELDS];
-	/* Fields present but invalid, in field order, at most one each. */
+	/* Fields present but invalid, in field order, at most one each;
+	 * NULL when n_invalid is 0. */
 	form_invalid *invalid;
 	size_t n_invalid;
 	/* Fields found with a non-empty value, valid or not (an empty value,

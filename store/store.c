@@ -86,6 +86,9 @@ static const char *const migrations[] = {
 	" handoff_at INTEGER NOT NULL DEFAULT -1,"
 	" live_at INTEGER NOT NULL DEFAULT -1);"
 	"CREATE INDEX entries_status ON entries (status, num);",
+
+	/* 3: per-recipient delivery progress of outbox rows */
+	"ALTER TABLE outbox ADD COLUMN delivered TEXT NOT NULL DEFAULT '';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1094,7 +1097,8 @@ store_outbox_add(store *s, store_outbox *o)
 }
 
 #define OUTBOX_COLS "id, ticket, template, recipients, subject, message_id," \
-	" status, attempts, error, internal, created_at, next_at, sent_at"
+	" status, attempts, error, internal, created_at, next_at, sent_at," \
+	" delivered"
 
 static store_outbox *
 row_outbox_common(sqlite3_stmt *st)
@@ -1117,6 +1121,10 @@ row_outbox_common(sqlite3_stmt *st)
 	o->created_at = sqlite3_column_int64(st, 10);
 	o->next_at = sqlite3_column_int64(st, 11);
 	o->sent_at = sqlite3_column_int64(st, 12);
+	to = col_text(st, 13);
+	o->delivered = to && *to ? g_strsplit(to, "\n", -1) :
+	    g_new0(char *, 1);
+	g_free(to);
 	return o;
 }
 
@@ -1130,11 +1138,11 @@ static void *
 row_outbox_raw(sqlite3_stmt *st)
 {
 	store_outbox *o = row_outbox_common(st);
-	int n = sqlite3_column_bytes(st, 13);
+	int n = sqlite3_column_bytes(st, 14);
 
 	o->raw = g_malloc((size_t)n + 1);
 	if (n > 0)
-		memcpy(o->raw, sqlite3_column_blob(st, 13), (size_t)n);
+		memcpy(o->raw, sqlite3_column_blob(st, 14), (size_t)n);
 	o->raw[n] = '\0';
 	o->raw_len = (size_t)n;
 	return o;
@@ -1189,21 +1197,28 @@ store_outbox_due(store *s, int64_t now, int limit, store_outbox ***out)
 
 mp_status
 store_outbox_mark(store *s, int64_t id, const char *status, const char *error,
-    int64_t next_at, int64_t now)
+    int64_t next_at, int64_t now, const char *const *delivered)
 {
 	sqlite3_stmt *st = prep(s, "UPDATE outbox SET status = ?2,"
 	    " error = ?3, next_at = ?4, attempts = attempts + 1,"
-	    " sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END"
-	    " WHERE id = ?1");
+	    " sent_at = CASE WHEN ?2 = 'sent' THEN ?5 ELSE sent_at END,"
+	    " delivered = ifnull(?6, delivered) WHERE id = ?1");
+	char *d = delivered ? g_strjoinv("\n", (char **)delivered) : NULL;
+	mp_status rc;
 
-	if (st == NULL)
+	if (st == NULL) {
+		g_free(d);
 		return MP_ERR_INTERNAL;
+	}
 	sqlite3_bind_int64(st, 1, id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, next_at);
 	sqlite3_bind_int64(st, 5, now);
-	return step_done(s, st);
+	bind_text(st, 6, d);
+	rc = step_done(s, st);
+	g_free(d);
+	return rc;
 }
 
 mp_status
@@ -1237,6 +1252,7 @@ store_outbox_free(store_outbox *o)
 	g_free(o->ticket);
 	g_free(o->template);
 	g_strfreev(o->to);
+	g_strfreev(o->delivered);
 	g_free(o->subject);
 	g_free(o->message_id);
 	g_free(o->status);
@@ -1251,6 +1267,44 @@ store_outbox_list_free(store_outbox **list)
 	for (size_t i = 0; list && list[i]; i++)
 		store_outbox_free(list[i]);
 	g_free(list);
+}
+
+/* ---- IMAP checkpoints ---- */
+
+mp_status
+store_imap_get(store *s, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid)
+{
+	sqlite3_stmt *st = prep(s, "SELECT uidvalidity, last_uid FROM"
+	    " imap_state WHERE mailbox = ?");
+	int rc;
+
+	*uidvalidity = *last_uid = 0;
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, mailbox);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : fail(s, rc);
+}
+
+mp_status
+store_imap_set(store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t last_uid)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO imap_state"
+	    " (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)");
+
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	return step_done(s, st);
 }
 
 /* ---- automatic replies ---- */

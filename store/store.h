@@ -206,6 +206,8 @@ typedef struct store_outbox {
 	int64_t created_at;
 	int64_t next_at;	/* next attempt */
 	int64_t sent_at;	/* -1 until sent */
+	char **delivered;	/* NULL-terminated: recipients done with
+				 * (sent, or failed for good) */
 	char *raw;		/* the RFC 5322 message, CRLF */
 	size_t raw_len;
 } store_outbox;
@@ -219,14 +221,25 @@ mp_status store_outbox_get(store *s, int64_t id, store_outbox **out);
 /* Rows queued and due at now, oldest first, at most limit, with raw. */
 mp_status store_outbox_due(store *s, int64_t now, int limit,
     store_outbox ***out);
-/* Records an attempt: status, error (may be NULL), the next attempt time. */
+/* Records an attempt: status, error (may be NULL), the next attempt time
+ * and, when not NULL, the recipients now done with. */
 mp_status store_outbox_mark(store *s, int64_t id, const char *status,
-    const char *error, int64_t next_at, int64_t now);
+    const char *error, int64_t next_at, int64_t now,
+    const char *const *delivered);
 /* Finds the ticket of a sent notice by its Message-ID; "" when unknown. */
 mp_status store_outbox_find_ticket(store *s, const char *message_id,
     char ticket[static 16], int *known);
 void store_outbox_free(store_outbox *o);
 void store_outbox_list_free(store_outbox **list);
+
+/* ---- IMAP checkpoints ---- */
+
+/* The UIDVALIDITY and the last processed UID of mailbox (0, 0 when it
+ * was never fetched). */
+mp_status store_imap_get(store *s, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid);
+mp_status store_imap_set(store *s, const char *mailbox, uint32_t uidvalidity,
+    uint32_t last_uid);
 
 /* ---- automatic-reply counter (sliding window) ---- */
 

@@ -132,11 +132,32 @@ test_outbox(store *s)
 	store_outbox_due(s, 50, 10, &due);
 	ok(due[0] != NULL, "due at next_at");
 	store_outbox_list_free(due);
-	store_outbox_mark(s, o.id, "sent", NULL, 0, 60);
+	store_outbox_mark(s, o.id, "sent", NULL, 0, 60, NULL);
 	store_outbox_get(s, o.id, &got);
 	ok(strcmp(got->status, "sent") == 0 && got->attempts == 1 &&
 	    got->sent_at == 60, "marked sent after one attempt");
 	store_outbox_free(got);
+	{
+		const char *done[] = { "a@x.example", NULL };
+
+		store_outbox_mark(s, o.id, "queued", "451 later", 70, 61,
+		    done);
+		store_outbox_get(s, o.id, &got);
+		ok(got->delivered[0] && strcmp(got->delivered[0],
+		    "a@x.example") == 0 && got->delivered[1] == NULL &&
+		    got->attempts == 2, "delivered recipients recorded");
+		store_outbox_free(got);
+	}
+	{
+		uint32_t v = 9, u = 9;
+
+		store_imap_get(s, "mb", &v, &u);
+		ok(v == 0 && u == 0, "no IMAP checkpoint yet");
+		store_imap_set(s, "mb", 1700000000u, 4000000000u);
+		store_imap_get(s, "mb", &v, &u);
+		ok(v == 1700000000u && u == 4000000000u, "IMAP checkpoint "
+		    "keeps 32-bit unsigned values");
+	}
 	store_outbox_find_ticket(s, "<out1@x>", ticket, &known);
 	ok(known && strcmp(ticket, "TS-1") == 0, "notice found by "
 	    "Message-ID");

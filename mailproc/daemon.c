@@ -1,0 +1,626 @@
+/*
+ * daemon.c - the watcher and sender threads, signals and reloads.
+ *
+ * Each watcher is a state machine (connect, fetch, wait, backoff); it
+ * commits each message, its outbox rows and the UID checkpoint in one
+ * transaction, and only then flags and moves the message on the server.
+ * Signals reach the threads through a pipe that becomes readable when
+ * they must stop: they finish the message in hand and return.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mailproc/clock.h"
+#include "mailproc/daemon.h"
+#include "mailproc/desk.h"
+#include "mailproc/imap.h"
+#include "mailproc/pipeline.h"
+#include "mailproc/sender.h"
+
+#define BACKOFF_MIN 1
+#define BACKOFF_MAX 300
+#define FETCH_CHUNK (8u << 20)
+#define IMAP_TIMEOUT 60
+#define SEND_BATCH 100
+
+typedef enum {
+	W_CONNECT,
+	W_FETCH,
+	W_WAIT,
+	W_BACKOFF,
+	W_DONE,
+} watch_state;
+
+static const char *const watch_state_names[] = {
+	[W_CONNECT] = "connect",
+	[W_FETCH] = "fetch",
+	[W_WAIT] = "wait",
+	[W_BACKOFF] = "backoff",
+	[W_DONE] = "done",
+};
+
+/* What every thread of one run shares. */
+typedef struct run {
+	config *cfg;
+	const char *db_path;
+	int once;
+	int stop_pipe[2];	/* readable once the threads must stop */
+	int wake_pipe[2];	/* a byte: the outbox has new rows */
+	atomic_int stopping;
+	atomic_int watchers_left;	/* --once: watchers still fetching */
+	atomic_int failed;	/* a thread could not start */
+} run;
+
+typedef struct watcher {
+	run *r;
+	const cfg_mailbox *mb;
+	desk *d;
+	imap *conn;
+	watch_state state;
+	uint32_t uidvalidity;
+	uint32_t last_uid;
+	GArray *done_uids;	/* committed, to flag and move */
+	int backoff;
+	char *password;
+} watcher;
+
+static int signal_pipe[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* Nothing to do in a handler: the pipe is full of signals. */
+	}
+	errno = saved;
+}
+
+static void
+set_state(watcher *w, watch_state s)
+{
+	if (g_getenv("MAILPROC_DEBUG"))
+		g_printerr("mailproc: %s: %s -> %s\n", w->mb->name,
+		    watch_state_names[w->state], watch_state_names[s]);
+	w->state = s;
+}
+
+/* Sleeps up to seconds, waking early when the run stops. */
+static void
+nap(run *r, int seconds)
+{
+	struct pollfd p = { .fd = r->stop_pipe[0], .events = POLLIN };
+
+	if (!atomic_load(&r->stopping))
+		poll(&p, 1, seconds * 1000);
+}
+
+static void
+wake_sender(run *r)
+{
+	char c = 1;
+
+	if (write(r->wake_pipe[1], &c, 1) < 0) {
+		/* Full: the sender will wake anyway. */
+	}
+}
+
+/* Reads a password file's first line (owned by the caller). */
+static char *
+password_of(const char *path, char **err)
+{
+	char *text = NULL;
+	GError *gerr = NULL;
+
+	if (path == NULL)
+		return g_strdup("");
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		*err = g_strdup_printf("cannot read password_file %s: %s",
+		    path, gerr->message);
+		g_error_free(gerr);
+		return NULL;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	return text;
+}
+
+static void
+imap_conf_of(const watcher *w, imap_conf *ic)
+{
+	const cfg_imap *c = &w->mb->imap;
+
+	memset(ic, 0, sizeof(*ic));
+	ic->host = c->host;
+	ic->port = c->port;
+	ic->tls = c->tls;
+	ic->ca_file = c->ca_file;
+	ic->pin_sha256 = c->pin_sha256;
+	ic->user = c->user;
+	ic->password = w->password;
+	ic->folder = c->folder;
+	ic->processed_folder = c->processed_folder;
+	ic->timeout_s = IMAP_TIMEOUT;
+	ic->max_message_bytes = w->r->cfg->max_message_bytes;
+	ic->fetch_chunk_bytes = FETCH_CHUNK;
+}
+
+/* An over-size message is held in quarantine by its size alone: it is not
+ * downloaded, and it stays in the folder for an administrator. */
+static mp_status
+quarantine_oversize(watcher *w, uint32_t uid, size_t size, char **outcome)
+{
+	char *marker = g_strdup_printf("(not downloaded: %zu bytes; left in "
+	    "IMAP folder %s with UIDVALIDITY %u, UID %u)\r\n", size,
+	    w->mb->imap.folder, w->uidvalidity, uid);
+	char *reason = g_strdup_printf("message of %zu bytes exceeds "
+	    "max_message_bytes (%zu); left on the server, UID %u", size,
+	    w->r->cfg->max_message_bytes, uid);
+	mp_status rc = pipeline_hold(w->d, w->mb, marker, strlen(marker),
+	    reason, outcome);
+
+	g_free(marker);
+	g_free(reason);
+	return rc;
+}
+
+/* The fetch callback: one message, one transaction with its checkpoint. */
+static mp_status
+on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
+{
+	watcher *w = ctx;
+	store *st = w->d->st;
+	char *outcome = NULL;
+	mp_status rc;
+
+	rc = store_begin(st);
+	if (rc)
+		return rc;
+	if (raw)
+		rc = pipeline_message(w->d, w->mb, raw, len, 0, &outcome);
+	else
+		rc = quarantine_oversize(w, uid, size, &outcome);
+	if (!rc)
+		rc = store_imap_set(st, w->mb->name, w->uidvalidity, uid);
+	if (!rc)
+		rc = store_commit(st);
+	if (rc) {
+		store_rollback(st);
+		g_printerr("mailproc: %s: UID %u not processed (%s: %s); it "
+		    "will be fetched again\n", w->mb->name, uid,
+		    mp_status_str(rc), store_errmsg(st));
+		g_free(outcome);
+		return rc;
+	}
+	g_printerr("mailproc: %s: UID %u %s\n", w->mb->name, uid, outcome);
+	g_free(outcome);
+	w->last_uid = uid;
+	if (raw)	/* over-size ones stay where they are */
+		g_array_append_val(w->done_uids, uid);
+	wake_sender(w->r);
+	/* SIGTERM: finish the message in hand, then stop. */
+	return atomic_load(&w->r->stopping) ? MP_ERR_REFUSED : MP_OK;
+}
+
+static void
+disconnect(watcher *w)
+{
+	imap_close(w->conn);
+	w->conn = NULL;
+}
+
+static void
+step_connect(watcher *w)
+{
+	imap_conf ic;
+	uint32_t stored_validity = 0;
+	char *err = NULL;
+	mp_status rc;
+
+	imap_conf_of(w, &ic);
+	rc = imap_open(&ic, &w->conn, &err);
+	if (rc) {
+		g_printerr("mailproc: %s: cannot connect to %s:%d as %s: %s; "
+		    "retrying in %d s\n", w->mb->name, ic.host, ic.port,
+		    ic.user ? ic.user : "-", err ? err : mp_status_str(rc),
+		    w->backoff);
+		g_free(err);
+		set_state(w, W_BACKOFF);
+		return;
+	}
+	w->uidvalidity = imap_uidvalidity(w->conn);
+	rc = store_imap_get(w->d->st, w->mb->name, &stored_validity,
+	    &w->last_uid);
+	if (rc) {
+		disconnect(w);
+		set_state(w, W_BACKOFF);
+		return;
+	}
+	if (stored_validity && stored_validity != w->uidvalidity) {
+		g_printerr("mailproc: %s: WARNING: UIDVALIDITY of %s changed "
+		    "from %u to %u: the folder was recreated; fetching it "
+		    "again from the start (Message-ID keys keep this free of "
+		    "duplicates)\n", w->mb->name, w->mb->imap.folder,
+		    stored_validity, w->uidvalidity);
+		w->last_uid = 0;
+	}
+	w->backoff = BACKOFF_MIN;
+	set_state(w, W_FETCH);
+}
+
+static void
+step_fetch(watcher *w)
+{
+	char *err = NULL;
+	mp_status rc;
+
+	g_array_set_size(w->done_uids, 0);
+	rc = imap_fetch_new(w->conn, w->last_uid, on_message, w, &err);
+	if (w->done_uids->len) {
+		char *merr = NULL;
+
+		if (imap_mark_processed(w->conn, (uint32_t *)(void *)
+		    w->done_uids->data, w->done_uids->len, &merr))
+			g_printerr("mailproc: %s: flagging/moving %u processed "
+			    "messages failed: %s (they stay processed in the "
+			    "store)\n", w->mb->name, w->done_uids->len,
+			    merr ? merr : "unknown error");
+		g_free(merr);
+	}
+	if (rc == MP_ERR_REFUSED && atomic_load(&w->r->stopping)) {
+		set_state(w, W_DONE);
+	} else if (rc) {
+		g_printerr("mailproc: %s: fetch failed: %s; reconnecting\n",
+		    w->mb->name, err ? err : mp_status_str(rc));
+		disconnect(w);
+		set_state(w, W_BACKOFF);
+	} else if (w->r->once) {
+		set_state(w, W_DONE);
+	} else {
+		set_state(w, W_WAIT);
+	}
+	g_free(err);
+}
+
+static void
+step_wait(watcher *w)
+{
+	int woken = 0;
+	char *err = NULL;
+	mp_status rc;
+
+	rc = imap_wait(w->conn, w->mb->imap.poll_seconds, w->r->stop_pipe[0],
+	    &woken, &err);
+	if (rc == MP_ERR_NOT_FOUND) {
+		/* No IDLE on this server: poll. */
+		nap(w->r, w->mb->imap.poll_seconds);
+		rc = MP_OK;
+	}
+	if (atomic_load(&w->r->stopping)) {
+		set_state(w, W_DONE);
+	} else if (rc) {
+		g_printerr("mailproc: %s: connection lost while waiting: %s; "
+		    "reconnecting\n", w->mb->name, err ? err :
+		    mp_status_str(rc));
+		disconnect(w);
+		set_state(w, W_CONNECT);
+	} else {
+		set_state(w, W_FETCH);
+	}
+	g_free(err);
+}
+
+static void
+step_backoff(watcher *w)
+{
+	/* Capped exponential backoff with jitter (up to a quarter more). */
+	int jitter = g_random_int_range(0, w->backoff / 4 + 1);
+
+	nap(w->r, w->backoff + jitter);
+	w->backoff = MIN(w->backoff * 2, BACKOFF_MAX);
+	if (w->r->once && w->backoff > 8)
+		set_state(w, W_DONE);	/* --once gives up after a few tries */
+	else
+		set_state(w, atomic_load(&w->r->stopping) ? W_DONE : W_CONNECT);
+}
+
+static gpointer
+watcher_main(gpointer p)
+{
+	watcher *w = p;
+	char *err = NULL;
+
+	w->password = password_of(w->mb->imap.password_file, &err);
+	if (w->password == NULL) {
+		g_printerr("mailproc: %s: %s\n", w->mb->name, err);
+		g_free(err);
+		atomic_store(&w->r->failed, 1);
+		goto done;
+	}
+	if (desk_open_shared(w->r->cfg, w->r->db_path, &w->d, &err)) {
+		g_printerr("mailproc: %s: %s\n", w->mb->name, err);
+		g_free(err);
+		atomic_store(&w->r->failed, 1);
+		goto done;
+	}
+	w->done_uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	w->backoff = BACKOFF_MIN;
+	w->state = W_CONNECT;
+	while (w->state != W_DONE) {
+		if (atomic_load(&w->r->stopping) && w->state != W_FETCH) {
+			set_state(w, W_DONE);
+			break;
+		}
+		switch (w->state) {
+		case W_CONNECT: step_connect(w); break;
+		case W_FETCH: step_fetch(w); break;
+		case W_WAIT: step_wait(w); break;
+		case W_BACKOFF: step_backoff(w); break;
+		case W_DONE: break;
+		}
+	}
+done:
+	disconnect(w);
+	if (w->done_uids)
+		g_array_free(w->done_uids, TRUE);
+	desk_close(w->d);
+	if (w->password)
+		memset(w->password, 0, strlen(w->password));
+	g_free(w->password);
+	atomic_fetch_sub(&w->r->watchers_left, 1);
+	wake_sender(w->r);
+	return NULL;
+}
+
+/* The sender: drains the outbox whenever a watcher commits, at least
+ * every 5 seconds, and backs off while the server is unreachable. */
+static gpointer
+sender_main(gpointer p)
+{
+	run *r = p;
+	desk *d = NULL;
+	sender *s = NULL;
+	char *err = NULL;
+	int backoff = BACKOFF_MIN;
+
+	if (desk_open_shared(r->cfg, r->db_path, &d, &err) ||
+	    sender_new(d, &s, &err)) {
+		g_printerr("mailproc: sender: %s\n", err);
+		g_free(err);
+		atomic_store(&r->failed, 1);
+		goto done;
+	}
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = r->stop_pipe[0], .events = POLLIN },
+			{ .fd = r->wake_pipe[0], .events = POLLIN },
+		};
+		int done = 0, wait_ms = 5000;
+		mp_status rc = sender_drain(s, SEND_BATCH, &done);
+		char buf[64];
+
+		if (rc == MP_ERR_TEMP) {
+			g_printerr("mailproc: sender: SMTP server unreachable; "
+			    "retrying in %d s\n", backoff);
+			wait_ms = backoff * 1000;
+			backoff = MIN(backoff * 2, BACKOFF_MAX);
+		} else if (rc) {
+			g_printerr("mailproc: sender: %s (%s)\n",
+			    mp_status_str(rc), store_errmsg(d->st));
+			wait_ms = 1000;
+		} else {
+			backoff = BACKOFF_MIN;
+			if (done == SEND_BATCH)
+				continue;	/* more may be due */
+			/* --once: stop when the watchers are done and
+			 * nothing more is due now. */
+			if (r->once && atomic_load(&r->watchers_left) == 0)
+				break;
+		}
+		if (atomic_load(&r->stopping))
+			break;
+		if (r->once && rc == MP_ERR_TEMP && backoff > 8)
+			break;
+		poll(fds, 2, wait_ms);
+		if (fds[1].revents & POLLIN)
+			while (read(r->wake_pipe[0], buf, sizeof(buf)) > 0)
+				;
+	}
+done:
+	sender_free(s);
+	desk_close(d);
+	return NULL;
+}
+
+static int
+pipe_nonblock(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	return 0;
+}
+
+/* Runs the threads of one configuration until they stop.  *sig is the
+ * signal that stopped them (SIGHUP: reload), 0 when --once finished. */
+static mp_status
+run_once_config(config *cfg, const char *db_path, int once, int *sig)
+{
+	run r = { .cfg = cfg, .db_path = db_path, .once = once };
+	watcher *ws = g_new0(watcher, cfg->n_mailboxes);
+	GThread **threads = g_new0(GThread *, cfg->n_mailboxes + 1);
+	unsigned char c;
+	mp_status rc = MP_OK;
+
+	*sig = 0;
+	if (pipe_nonblock(r.stop_pipe) || pipe_nonblock(r.wake_pipe)) {
+		g_printerr("mailproc: cannot make pipes: %s\n",
+		    g_strerror(errno));
+		g_free(ws);
+		g_free(threads);
+		return MP_ERR_INTERNAL;
+	}
+	atomic_store(&r.watchers_left, (int)cfg->n_mailboxes);
+	for (size_t i = 0; i < cfg->n_mailboxes; i++) {
+		ws[i].r = &r;
+		ws[i].mb = &cfg->mailboxes[i];
+		threads[i] = g_thread_new(cfg->mailboxes[i].name, watcher_main,
+		    &ws[i]);
+	}
+	threads[cfg->n_mailboxes] = g_thread_new("sender", sender_main, &r);
+	g_printerr("mailproc: running: %zu mailbox%s, store %s\n",
+	    cfg->n_mailboxes, cfg->n_mailboxes == 1 ? "" : "es",
+	    db_path ? db_path : cfg->store_path);
+	/* Wait for a signal, or (--once) for the sender to finish. */
+	for (;;) {
+		struct pollfd p = { .fd = signal_pipe[0], .events = POLLIN };
+
+		if (once && atomic_load(&r.watchers_left) == 0) {
+			/* The sender stops by itself once nothing is due. */
+			g_thread_join(threads[cfg->n_mailboxes]);
+			threads[cfg->n_mailboxes] = NULL;
+			break;
+		}
+		if (poll(&p, 1, 200) > 0 && read(signal_pipe[0], &c, 1) == 1) {
+			*sig = c;
+			break;
+		}
+	}
+	atomic_store(&r.stopping, 1);
+	if (write(r.stop_pipe[1], "x", 1) < 0)
+		rc = MP_ERR_INTERNAL;
+	for (size_t i = 0; i <= cfg->n_mailboxes; i++)
+		if (threads[i])
+			g_thread_join(threads[i]);
+	if (atomic_load(&r.failed))
+		rc = MP_ERR_CONFIG;
+	for (int i = 0; i < 2; i++) {
+		close(r.stop_pipe[i]);
+		close(r.wake_pipe[i]);
+	}
+	g_free(ws);
+	g_free(threads);
+	return rc;
+}
+
+mp_status
+daemon_run(config *cfg, const char *config_path, const char *db_path,
+    int once)
+{
+	struct sigaction sa = { 0 };
+	mp_status rc = MP_OK;
+	int sig = 0;
+
+	if (pipe_nonblock(signal_pipe) != 0) {
+		config_free(cfg);
+		return MP_ERR_INTERNAL;
+	}
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	for (;;) {
+		rc = run_once_config(cfg, db_path, once, &sig);
+		if (sig != SIGHUP)
+			break;
+		{
+			config *fresh = NULL;
+			char *err = NULL;
+
+			if (config_load(config_path, &fresh, &err)) {
+				g_printerr("mailproc: SIGHUP: %s; keeping the "
+				    "running configuration\n", err);
+				g_free(err);
+			} else {
+				g_printerr("mailproc: SIGHUP: configuration "
+				    "and templates reloaded\n");
+				config_free(cfg);
+				cfg = fresh;
+			}
+		}
+	}
+	if (sig)
+		g_printerr("mailproc: %s: stopped\n", strsignal(sig));
+	config_free(cfg);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	return sig == SIGTERM || sig == SIGINT ? MP_OK : rc;
+}
+
+mp_status
+daemon_check_servers(config *cfg)
+{
+	mp_status worst = MP_OK;
+
+	for (size_t i = 0; i < cfg->n_mailboxes; i++) {
+		const cfg_mailbox *mb = &cfg->mailboxes[i];
+		run r = { .cfg = cfg };
+		watcher w = { .r = &r, .mb = mb };
+		imap_conf ic;
+		imap *conn = NULL;
+		char *err = NULL;
+		mp_status rc;
+
+		w.password = password_of(mb->imap.password_file, &err);
+		if (w.password == NULL) {
+			printf("FAIL imap %s: %s\n", mb->name, err);
+			g_free(err);
+			worst = MP_ERR_CONFIG;
+			continue;
+		}
+		imap_conf_of(&w, &ic);
+		ic.timeout_s = 15;
+		rc = imap_open(&ic, &conn, &err);
+		if (rc) {
+			printf("FAIL imap %s: %s:%d user %s: %s\n", mb->name,
+			    ic.host, ic.port, ic.user ? ic.user : "-",
+			    err ? err : mp_status_str(rc));
+			worst = worst ? worst : rc;
+		} else {
+			printf("ok   imap %s: %s:%d user %s, folder %s, "
+			    "UIDVALIDITY %u, %s%s%s\n", mb->name, ic.host,
+			    ic.port, ic.user ? ic.user : "-", ic.folder,
+			    imap_uidvalidity(conn), imap_has_idle(conn) ?
+			    "IDLE" : "no IDLE (polling)",
+			    imap_peer_sha256(conn) ? ", certificate SHA-256 " :
+			    "", imap_peer_sha256(conn) ?
+			    imap_peer_sha256(conn) : "");
+		}
+		imap_close(conn);
+		g_free(err);
+		memset(w.password, 0, strlen(w.password));
+		g_free(w.password);
+	}
+	{
+		desk d = { .cfg = cfg, .borrowed_cfg = 1 };
+		sender *s = NULL;
+		char *err = NULL, *what = NULL;
+		mp_status rc = sender_new(&d, &s, &err);
+
+		if (!rc)
+			rc = sender_probe(s, &what);
+		if (rc) {
+			printf("FAIL smtp %s: %s\n", cfg->smtp.url ?
+			    cfg->smtp.url : "(no url)", err ? err : what ?
+			    what : mp_status_str(rc));
+			worst = worst ? worst : rc;
+		} else {
+			printf("ok   smtp %s: %s\n", cfg->smtp.url, what);
+		}
+		g_free(err);
+		g_free(what);
+		sender_free(s);
+	}
+	return worst;
+}

@@ -1,0 +1,260 @@
+/*
+ * sender.c - the outbox drain.
+ */
+#include <string.h>
+
+#include "mailproc/clock.h"
+#include "mailproc/sender.h"
+#include "mailproc/smtp.h"
+
+#define GIVE_UP_AFTER (3 * 24 * 3600)
+#define BACKOFF_FIRST 60
+#define BACKOFF_MAX (4 * 3600)
+
+struct sender {
+	desk *d;
+	smtp *smtp;
+	char *password;
+};
+
+int64_t
+sender_backoff(int attempts)
+{
+	int64_t delay = BACKOFF_FIRST;
+
+	for (int i = 1; i < attempts && delay < BACKOFF_MAX; i++)
+		delay *= 2;
+	return delay < BACKOFF_MAX ? delay : BACKOFF_MAX;
+}
+
+/* Reads the first line of a password file (owned by the caller). */
+static mp_status
+read_password(const char *path, char **out, char **err)
+{
+	char *text = NULL;
+	GError *gerr = NULL;
+
+	*out = NULL;
+	if (path == NULL)
+		return MP_OK;
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		*err = g_strdup_printf("cannot read password_file %s: %s", path,
+		    gerr->message);
+		g_error_free(gerr);
+		return MP_ERR_CONFIG;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	*out = text;
+	return MP_OK;
+}
+
+mp_status
+sender_new(desk *d, sender **out, char **err)
+{
+	const config *c = d->cfg;
+	sender *s = g_new0(sender, 1);
+	smtp_conf sc = { 0 };
+	mp_status rc;
+
+	*out = NULL;
+	*err = NULL;
+	s->d = d;
+	if (c->smtp.url == NULL) {
+		*err = g_strdup_printf("%s: [smtp] url is not set: mailproc "
+		    "cannot send", c->path);
+		rc = MP_ERR_CONFIG;
+		goto fail;
+	}
+	rc = read_password(c->smtp.password_file, &s->password, err);
+	if (rc)
+		goto fail;
+	sc.url = c->smtp.url;
+	sc.user = c->smtp.user;
+	sc.password = s->password;
+	sc.ca_file = c->smtp.ca_file;
+	sc.starttls = c->smtp.tls && strcmp(c->smtp.tls, "starttls") == 0;
+	sc.timeout_s = 30;
+	smtp_global_init();
+	rc = smtp_new(&sc, &s->smtp, err);
+	if (rc)
+		goto fail;
+	*out = s;
+	return MP_OK;
+fail:
+	sender_free(s);
+	return rc;
+}
+
+void
+sender_free(sender *s)
+{
+	if (s == NULL)
+		return;
+	smtp_free(s->smtp);
+	if (s->password)
+		memset(s->password, 0, strlen(s->password));
+	g_free(s->password);
+	g_free(s);
+}
+
+static int
+in_list(char **list, const char *a)
+{
+	for (int i = 0; list && list[i]; i++)
+		if (g_ascii_strcasecmp(list[i], a) == 0)
+			return 1;
+	return 0;
+}
+
+/* The envelope sender: [smtp] bounce_address, else the From of the row's
+ * mailbox (the first mailbox). */
+static const char *
+envelope_from(const desk *d)
+{
+	if (d->cfg->smtp.bounce_address)
+		return d->cfg->smtp.bounce_address;
+	return d->cfg->mailboxes[0].address;
+}
+
+/* Records the outcome of one attempt on row o in one short transaction. */
+static mp_status
+record(desk *d, const store_outbox *o, const char *status, const char *error,
+    int64_t next_at, char **delivered, const char *event_detail)
+{
+	int64_t now = clock_now();
+	mp_status rc = store_begin(d->st);
+
+	if (rc)
+		return rc;
+	rc = store_outbox_mark(d->st, o->id, status, error, next_at, now,
+	    (const char *const *)delivered);
+	if (!rc && event_detail && o->ticket)
+		rc = store_event_add(d->st, o->ticket, now, NULL,
+		    "delivery_failed", event_detail, o->message_id);
+	if (!rc)
+		rc = store_commit(d->st);
+	if (rc)
+		store_rollback(d->st);
+	return rc;
+}
+
+/* Sends row o to its pending recipients.  *unreachable is set when the
+ * server could not be reached at all. */
+static mp_status
+send_row(sender *s, const store_outbox *o, int *unreachable)
+{
+	desk *d = s->d;
+	GPtrArray *done = g_ptr_array_new_with_free_func(g_free);
+	GString *perm = g_string_new(NULL), *temp = g_string_new(NULL);
+	int pending = 0;
+	int64_t now = clock_now();
+	const char *status;
+	char *error = NULL;
+	mp_status rc = MP_OK;
+
+	*unreachable = 0;
+	for (int i = 0; o->delivered[i]; i++)
+		g_ptr_array_add(done, g_strdup(o->delivered[i]));
+	for (int i = 0; o->to[i]; i++) {
+		smtp_result r = { 0 };
+
+		if (in_list(o->delivered, o->to[i]))
+			continue;
+		if (*unreachable) {
+			pending++;
+			continue;
+		}
+		/* The guard again, at the last moment (SPEC 3). */
+		if (o->internal && !config_is_staff_domain(d->cfg, o->to[i])) {
+			g_string_append_printf(perm, "%s%s: refused, internal "
+			    "notice outside staff_domains", perm->len ? "; " :
+			    "", o->to[i]);
+			g_ptr_array_add(done, g_strdup(o->to[i]));
+			continue;
+		}
+		rc = smtp_send(s->smtp, envelope_from(d), o->to[i], o->raw,
+		    o->raw_len, &r);
+		if (rc)
+			goto done;
+		switch (r.outcome) {
+		case SMTP_SENT:
+			g_ptr_array_add(done, g_strdup(o->to[i]));
+			g_printerr("mailproc: %s: outbox %" G_GINT64_FORMAT
+			    " %s %s sent to %s\n", o->ticket ? o->ticket : "-",
+			    o->id, o->template, o->message_id, o->to[i]);
+			break;
+		case SMTP_PERMFAIL:
+			g_ptr_array_add(done, g_strdup(o->to[i]));
+			g_string_append_printf(perm, "%s%s: %s", perm->len ?
+			    "; " : "", o->to[i], r.detail);
+			break;
+		case SMTP_TEMPFAIL:
+			pending++;
+			g_string_append_printf(temp, "%s%s: %s", temp->len ?
+			    "; " : "", o->to[i], r.detail);
+			if (r.code == 0)
+				*unreachable = 1;
+			break;
+		}
+	}
+	g_ptr_array_add(done, NULL);
+	if (pending == 0) {
+		status = perm->len ? "failed" : "sent";
+		rc = record(d, o, status, perm->len ? perm->str : NULL, now,
+		    (char **)done->pdata, perm->len ? perm->str : NULL);
+	} else if (now - o->created_at >= GIVE_UP_AFTER) {
+		error = g_strdup_printf("gave up after 3 days: %s%s%s",
+		    temp->str, perm->len ? "; " : "", perm->str);
+		rc = record(d, o, "failed", error, now, (char **)done->pdata,
+		    error);
+	} else {
+		error = g_strdup_printf("%s%s%s", temp->str, perm->len ?
+		    "; " : "", perm->str);
+		rc = record(d, o, "queued", error, now +
+		    sender_backoff(o->attempts + 1), (char **)done->pdata,
+		    NULL);
+	}
+	if (pending || perm->len)
+		g_printerr("mailproc: %s: outbox %" G_GINT64_FORMAT " %s %s: %s"
+		    "\n", o->ticket ? o->ticket : "-", o->id, o->message_id,
+		    pending ? "will retry" : "failed", error ? error :
+		    perm->str);
+done:
+	g_free(error);
+	g_string_free(perm, TRUE);
+	g_string_free(temp, TRUE);
+	g_ptr_array_free(done, TRUE);
+	return rc;
+}
+
+mp_status
+sender_drain(sender *s, int max, int *done)
+{
+	store_outbox **rows = NULL;
+	mp_status rc;
+	int unreachable = 0;
+
+	*done = 0;
+	rc = store_outbox_due(s->d->st, clock_now(), max, &rows);
+	for (size_t i = 0; !rc && rows[i] && !unreachable; i++) {
+		rc = send_row(s, rows[i], &unreachable);
+		(*done)++;
+	}
+	store_outbox_list_free(rows);
+	if (!rc && unreachable)
+		rc = MP_ERR_TEMP;
+	return rc;
+}
+
+mp_status
+sender_probe(sender *s, char **what)
+{
+	smtp_result r = { 0 };
+	mp_status rc = smtp_probe(s->smtp, &r);
+
+	if (rc)
+		return rc;
+	*what = g_strdup(r.detail);
+	return r.outcome == SMTP_SENT ? MP_OK : r.outcome == SMTP_TEMPFAIL ?
+	    MP_ERR_TEMP : MP_ERR_REFUSED;
+}
