@@ -16,7 +16,7 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := gmime-3.0 glib-2.0 libxml-2.0 sqlite3
+PKGS := gmime-3.0 glib-2.0 libxml-2.0 sqlite3 libcurl gnutls libetpan
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -28,15 +28,18 @@ endif
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. -MMD -MP \
 	-DMP_TEMPLATES_DIR='"$(DATADIR)/templates"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libetpan's .pc carries -specs=...no-pie-link.specs, which clang rejects
+# and which makes gcc link non-PIE: drop it.
+LIBS = $(filter-out -specs=%,$(shell $(PKG_CONFIG) --libs $(PKGS)))
 
 LIB_SRCS := \
 	parsers/authres.c parsers/commands.c parsers/form.c parsers/html.c parsers/message.c parsers/quote.c \
 	store/store.c \
 	templates/render.c \
-	mailproc/backlog.c mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c \
+	mailproc/backlog.c mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c mailproc/daemon.c \
 	mailproc/desk.c mailproc/json.c mailproc/notice.c \
-	mailproc/pipeline.c mailproc/status.c mailproc/tickets.c \
+	mailproc/imap.c mailproc/pipeline.c mailproc/sender.c mailproc/smtp.c \
+	mailproc/status.c mailproc/tickets.c \
 	mailproc/views.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/mailproc/main.o

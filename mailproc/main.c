@@ -12,7 +12,11 @@
 #include <unistd.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/daemon.h"
 #include "mailproc/desk.h"
+#include "mailproc/notice.h"
+#include "mailproc/sender.h"
+#include "templates/render.h"
 #include "mailproc/pipeline.h"
 #include "mailproc/views.h"
 
@@ -60,6 +64,7 @@ open_desk(const cli *c, desk **d)
 	if (rc) {
 		die_msg("%s", err ? err : mp_status_str(rc));
 		g_free(err);
+		config_free(cfg);
 	}
 	return rc;
 }
@@ -561,6 +566,126 @@ cmd_quarantine(cli *c)
 	return rc;
 }
 
+/* ---- the daemon, sending, checking ---- */
+
+static mp_status
+cmd_run(cli *c)
+{
+	static const char *const flags[] = { "--once", NULL };
+	config *cfg = NULL;
+	char *err = NULL;
+	mp_status rc = check_args(c, flags, NULL, 0, "run");
+
+	if (rc)
+		return rc;
+	rc = config_load(c->config_path, &cfg, &err);
+	if (rc) {
+		die_msg("%s", err);
+		g_free(err);
+		return rc;
+	}
+	return daemon_run(cfg, c->config_path, c->db_path,
+	    has_flag(c, "--once"));
+}
+
+static mp_status
+cmd_send(cli *c)
+{
+	desk *d = NULL;
+	sender *s = NULL;
+	char *err = NULL;
+	int done = 0, total = 0;
+	mp_status rc = check_args(c, NULL, NULL, 0, "send");
+
+	if (!rc)
+		rc = open_desk(c, &d);
+	if (!rc) {
+		rc = sender_new(d, &s, &err);
+		if (rc)
+			die_msg("send: %s", err);
+	}
+	/* Drain what is due now; rows that failed again wait for later. */
+	while (!rc) {
+		rc = sender_drain(s, 100, &done);
+		total += done;
+		if (done < 100)
+			break;
+	}
+	if (rc == MP_ERR_TEMP)
+		die_msg("send: the SMTP server could not be reached; the "
+		    "outbox keeps the rest for later");
+	else if (rc && d && err == NULL)
+		die_msg("send: %s (%s)", mp_status_str(rc),
+		    store_errmsg(d->st));
+	if (!rc)
+		printf("%d outbox row%s attempted\n", total, total == 1 ? "" :
+		    "s");
+	g_free(err);
+	sender_free(s);
+	desk_close(d);
+	return rc;
+}
+
+/* Loads and checks every template against the variables it may use. */
+static mp_status
+check_templates(const config *cfg)
+{
+	const char *dirs[3] = { cfg->templates_dir, desk_shipped_templates(),
+	    NULL };
+	const char *const *dirp = cfg->templates_dir ? dirs : dirs + 1;
+	const char *const *names = notice_template_names();
+	mp_status worst = MP_OK;
+	int n = 0;
+
+	for (int i = 0; names[i]; i++) {
+		tmpl *t = NULL;
+		char *err = NULL;
+
+		if (tmpl_load(dirp, names[i], &t, &err) == MP_OK)
+			tmpl_check(t, notice_template_vars(names[i]), &err);
+		if (err) {
+			printf("FAIL template %s: %s\n", names[i], err);
+			worst = MP_ERR_CONFIG;
+		} else {
+			n++;
+		}
+		g_free(err);
+		tmpl_free(t);
+	}
+	if (worst == MP_OK)
+		printf("ok   templates: %d checked\n", n);
+	return worst;
+}
+
+static mp_status
+cmd_check(cli *c)
+{
+	config *cfg = NULL;
+	char *err = NULL;
+	mp_status rc = check_args(c, NULL, NULL, 0, "check");
+	mp_status servers;
+
+	if (rc)
+		return rc;
+	rc = config_load(c->config_path, &cfg, &err);
+	if (rc) {
+		printf("FAIL configuration %s\n", err);
+		g_free(err);
+		return rc;
+	}
+	printf("ok   configuration %s: %zu mailbox%s\n", c->config_path,
+	    cfg->n_mailboxes, cfg->n_mailboxes == 1 ? "" : "es");
+	rc = check_templates(cfg);
+	servers = daemon_check_servers(cfg);
+	config_free(cfg);
+	if (rc)
+		return rc;
+	/* A server that does not answer is a runtime failure (exit 1),
+	 * one that refuses our certificate or login a configuration one. */
+	return servers == MP_ERR_CONFIG ? MP_ERR_CONFIG : servers ?
+	    MP_ERR_INTERNAL : MP_OK;
+}
+
 /* ---- dispatch ---- */
 
 static const struct command {
@@ -575,6 +700,9 @@ static const struct command {
 	{ "show", cmd_show, "show ID [--json]" },
 	{ "outbox", cmd_outbox, "outbox [--json] | outbox show N [--raw]" },
 	{ "quarantine", cmd_quarantine, "quarantine [list|show N|retry N]" },
+	{ "run", cmd_run, "run [--once]" },
+	{ "send", cmd_send, "send" },
+	{ "check", cmd_check, "check" },
 };
 
 static void
