@@ -47,7 +47,9 @@ typedef struct imap imap;
  * rejected login (with *err saying exactly what: "certificate for
  * 127.0.0.1 not trusted: ...", "pin mismatch: server has SHA-256 ..."),
  * an unknown tls value, a server without STARTTLS, or a folder that cannot
- * be selected.  pin_sha256 may be written with colons and in either case.
+ * be selected; a login refused with [UNAVAILABLE] (RFC 5530: the server's
+ * authentication backend is down) is MP_ERR_TEMP.  pin_sha256 may be
+ * written with colons and in either case; timeout_s <= 0 means 60.
  * The strings of c are copied.  Ignores SIGPIPE process-wide when it still
  * has its default action (a dead link must not kill the process).
  * On MP_OK *out is owned by the caller: close it with imap_close().
@@ -89,8 +91,8 @@ mp_status imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
  * After the caller committed: sets \Seen on uids and, when
  * processed_folder is set, moves them there (UID MOVE when the server has
  * MOVE, else UID COPY + \Deleted + UID EXPUNGE where UIDPLUS exists, else
- * COPY + \Deleted + EXPUNGE, which also expunges messages someone else
- * marked \Deleted).  Creates processed_folder if it does not exist.
+ * UID COPY + \Deleted + EXPUNGE, which also expunges messages someone else
+ * marked \Deleted).  UIDs already gone are no error, so a repeat is safe.  Creates processed_folder if it does not exist.
  * uids need not be sorted.  MP_ERR_TEMP when the server refuses or the
  * link fails: the caller may repeat the call.
  */

@@ -9,9 +9,13 @@
 #   dovecot_stop DIR          TERM to the whole process group, KILL after 10 s
 #   dovecot_deliver DIR USER FILE   drop FILE into USER's Maildir/new
 #   dovecot_count DIR USER FOLDER   messages in FOLDER (new + cur)
+#   dovecot_maildir DIR USER FOLDER the maildir of FOLDER (flags in cur/)
 #
 # A DIR/cert.pem with its DIR/key.pem made beforehand is used instead of a
 # new one (to play a server with a wrong certificate).
+#
+# Source it from a non-interactive bash (with job control, setsid(1) forks
+# and the first pid is not Dovecot's).
 #
 # Users trialsupport and implementation, password "secret".  Lines in
 # $DOVECOT_EXTRA_CONF are appended to the config (e.g. "imap_capability =
@@ -94,18 +98,17 @@ dovecot_start() {
 		echo "dovecot_start: need an absolute directory" >&2
 		return 1
 	fi
+	mkdir -p "$dir" && chmod 0755 "$dir" || return 1
 	if [ ! -x /usr/sbin/dovecot ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd \
-			>"$dir.apt.log" 2>&1 ||
-		{ apt-get update >/dev/null 2>&1 &&
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd \
-			>"$dir.apt.log" 2>&1; } || {
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y dovecot-imapd >"$dir/apt.log" 2>&1 ||
+		{ apt-get update >>"$dir/apt.log" 2>&1 &&
+		  apt-get install -y dovecot-imapd >>"$dir/apt.log" 2>&1; } || {
 			echo "dovecot_start: cannot install dovecot-imapd" \
-				"(see $dir.apt.log)" >&2
+				"(see $dir/apt.log)" >&2
 			return 1
 		}
 	fi
-	mkdir -p "$dir" && chmod 0755 "$dir" || return 1
 	d=$(dirname "$dir")
 	while [ "$d" != / ]; do
 		if [ -n "$(find "$d" -maxdepth 0 ! -perm -o+x)" ]; then
@@ -156,11 +159,11 @@ dovecot_start() {
 			kill -0 "$pgid" 2>/dev/null || break
 			sleep 0.1
 		done
+		# setsid(1) made the master (master.pid) a group leader.
+		[ -s "$dir/run/master.pid" ] && pgid=$(cat "$dir/run/master.pid")
+		echo "$pgid" >"$dir/dovecot.pgid"
 		if kill -0 "$pgid" 2>/dev/null && dovecot_listening "$port" &&
 			dovecot_listening "$tls_port"; then
-			[ -s "$dir/run/master.pid" ] &&
-				pgid=$(cat "$dir/run/master.pid")
-			echo "$pgid" >"$dir/dovecot.pgid"
 			export DOVECOT_PORT=$port DOVECOT_TLS_PORT=$tls_port
 			export DOVECOT_CERT=$dir/cert.pem DOVECOT_PGID=$pgid
 			cat >"$dir/dovecot.env" <<EOF

@@ -1,7 +1,9 @@
 /*
  * test-imap - the IMAP transport against throw-away Dovecot servers on
  * 127.0.0.1 (tests/system/dovecot.sh): a full one, one that plays an old
- * server without IDLE and MOVE (UIDPLUS only) and one with neither.
+ * server without IDLE and MOVE (UIDPLUS only, and a certificate without
+ * 127.0.0.1 in it) and one with neither (whose users outside its passwd
+ * file meet an authentication backend that is down).
  *
  * Needs root (Dovecot runs mail as nobody); prints "1..0 # SKIP" when it
  * is not root or Dovecot cannot be installed.  Every server is stopped at
@@ -213,7 +215,8 @@ open_ok(const imap_conf *c, const char *name)
 	return m;
 }
 
-/* Opens c expecting want; *err_out (may be NULL) gets the message. */
+/* Opens c expecting a failure, closes any session; returns the status,
+ * *err_out (may be NULL) gets the message. */
 static mp_status
 open_fail(const imap_conf *c, char **err_out)
 {
