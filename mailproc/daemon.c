@@ -13,6 +13,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +75,47 @@ typedef struct watcher {
 } watcher;
 
 static int signal_pipe[2] = { -1, -1 };
+static atomic_int ready_sent;
+
+/* Sends a state line to systemd's notification socket ($NOTIFY_SOCKET,
+ * sd_notify(3)); nothing when not run by systemd with Type=notify. */
+static void
+notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (path == NULL || (*path != '/' && *path != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';		/* abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) +
+	    n) < 0) {
+		/* systemd will notice the missing ping. */
+	}
+	close(fd);
+}
+
+/* The watchdog interval systemd asked for, halved, in microseconds; 0
+ * when there is none. */
+static int64_t
+watchdog_usec(void)
+{
+	const char *v = getenv("WATCHDOG_USEC");
+	long long n = v ? g_ascii_strtoll(v, NULL, 10) : 0;
+
+	return n > 0 ? n / 2 : 0;
+}
 
 static void
 on_signal(int sig)
@@ -252,6 +297,9 @@ step_connect(watcher *w)
 		w->last_uid = 0;
 	}
 	w->backoff = BACKOFF_MIN;
+	/* Ready once the first mailbox is logged in (Type=notify). */
+	if (atomic_exchange(&ready_sent, 1) == 0)
+		notify("READY=1\nSTATUS=connected, processing mail");
 	set_state(w, W_FETCH);
 }
 
@@ -481,9 +529,17 @@ run_once_config(config *cfg, const char *db_path, int once, int *sig)
 	g_printerr("mailproc: running: %zu mailbox%s, store %s\n",
 	    cfg->n_mailboxes, cfg->n_mailboxes == 1 ? "" : "es",
 	    db_path ? db_path : cfg->store_path);
-	/* Wait for a signal, or (--once) for the sender to finish. */
+	/* Wait for a signal, or (--once) for the sender to finish; ping the
+	 * watchdog on the way. */
 	for (;;) {
 		struct pollfd p = { .fd = signal_pipe[0], .events = POLLIN };
+		int64_t wd = watchdog_usec(), now = g_get_monotonic_time();
+		static int64_t last_ping;
+
+		if (wd && now - last_ping >= wd) {
+			notify("WATCHDOG=1");
+			last_ping = now;
+		}
 
 		if (once && atomic_load(&r.watchers_left) == 0) {
 			/* The sender stops by itself once nothing is due. */
@@ -534,6 +590,7 @@ daemon_run(config *cfg, const char *config_path, const char *db_path,
 		rc = run_once_config(cfg, db_path, once, &sig);
 		if (sig != SIGHUP)
 			break;
+		notify("RELOADING=1");
 		{
 			config *fresh = NULL;
 			char *err = NULL;
@@ -549,7 +606,9 @@ daemon_run(config *cfg, const char *config_path, const char *db_path,
 				cfg = fresh;
 			}
 		}
+		notify("READY=1");
 	}
+	notify("STOPPING=1");
 	if (sig)
 		g_printerr("mailproc: %s: stopped\n", strsignal(sig));
 	config_free(cfg);

@@ -19,6 +19,7 @@ smtp_dir=$srv/smtp
 mkdir -p "$smtp_dir"
 cleanup() {
 	[ -n "${daemon_pid:-}" ] && kill -KILL "$daemon_pid" 2>/dev/null
+	[ -n "${notify_pid:-}" ] && kill "$notify_pid" 2>/dev/null
 	[ -f "$smtp_dir/smtpd.pid" ] && kill -TERM "$(cat "$smtp_dir/smtpd.pid")" 2>/dev/null
 	dovecot_stop "$srv/dovecot" >/dev/null 2>&1
 	rm -rf "$srv" "$work"
@@ -139,7 +140,23 @@ like "$(mp show TS-4 --json | jq -r '.events[-1] | .action + " " + .detail')" "^
 
 # --- IDLE: picked up without waiting for a poll ---------------------------------------
 sed -i 's/^poll_seconds = 2/poll_seconds = 600/' "$conf"
-"$MAILPROC" -c "$conf" run 2>"$work/daemon.log" &
+# A stand-in for systemd's notification socket (Type=notify, sd_notify(3)).
+/usr/bin/python3 - "$work/notify.sock" "$work/notify.log" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+end = time.time() + 180
+with open(sys.argv[2], "a", buffering=1) as f:
+    while time.time() < end:
+        try:
+            f.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+        except socket.timeout:
+            pass
+PY
+notify_pid=$!
+for _ in $(seq 50); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$work/notify.sock WATCHDOG_USEC=1000000 "$MAILPROC" -c "$conf" run 2>"$work/daemon.log" &
 daemon_pid=$!
 sleep 1
 mail idle@acme.example "Idle test" "<idle1@acme.example>" >"$work/idle.eml"
@@ -179,6 +196,13 @@ wait "$daemon_pid"
 is "$?" "0" "SIGTERM: the daemon exits 0"
 daemon_pid=
 like "$(cat "$work/daemon.log")" "SIGHUP: configuration and templates reloaded" "SIGHUP reloads"
+sleep 0.6
+kill "$notify_pid" 2>/dev/null
+notes=$(cat "$work/notify.log")
+like "$notes" "^READY=1 STATUS=connected" "sd_notify: READY=1 after the first login"
+like "$notes" "^WATCHDOG=1" "sd_notify: WATCHDOG=1 pings (WATCHDOG_USEC set)"
+like "$notes" "^RELOADING=1" "sd_notify: RELOADING=1 on SIGHUP"
+like "$notes" "^STOPPING=1" "sd_notify: STOPPING=1 on SIGTERM"
 
 # --- certificates: verification and pinning --------------------------------------------
 write_conf implicit "$DOVECOT_TLS_PORT" "ca_file = $DOVECOT_CERT"
