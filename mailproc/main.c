@@ -14,6 +14,7 @@
 #include "mailproc/clock.h"
 #include "mailproc/daemon.h"
 #include "mailproc/desk.h"
+#include "mailproc/digest.h"
 #include "mailproc/notice.h"
 #include "mailproc/sender.h"
 #include "templates/render.h"
@@ -686,6 +687,38 @@ cmd_check(cli *c)
 	    MP_ERR_INTERNAL : MP_OK;
 }
 
+static mp_status
+cmd_digest(cli *c)
+{
+	static const char *const flags[] = { "--dry-run", "--force", NULL };
+	const char *which = first_positional(c);
+	desk *d = NULL;
+	char *out = NULL;
+	mp_status rc = check_args(c, flags, NULL, 1, "digest");
+
+	if (rc)
+		return rc;
+	if (which == NULL || (strcmp(which, "trial-queue") != 0 &&
+	    strcmp(which, "backlog") != 0)) {
+		die_msg("digest: which? trial-queue or backlog");
+		return MP_ERR_USAGE;
+	}
+	rc = open_desk(c, &d);
+	if (rc)
+		return rc;
+	rc = digest_run(d, which, has_flag(c, "--dry-run"),
+	    has_flag(c, "--force"), &out);
+	if (rc)
+		die_msg("digest: %s", out);
+	else if (has_flag(c, "--dry-run"))
+		fwrite(out, 1, strlen(out), stdout);
+	else
+		puts(out);
+	g_free(out);
+	desk_close(d);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static const struct command {
@@ -703,6 +736,7 @@ static const struct command {
 	{ "run", cmd_run, "run [--once]" },
 	{ "send", cmd_send, "send" },
 	{ "check", cmd_check, "check" },
+	{ "digest", cmd_digest, "digest trial-queue|backlog [--dry-run] [--force]" },
 };
 
 static void

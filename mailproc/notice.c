@@ -26,7 +26,7 @@ typedef struct template_rule {
 	int internal;		/* staff_domains only */
 	int automatic;		/* counts toward max_autoreplies_per_hour */
 	const char *auto_submitted;
-	const char *vars[48];
+	const char *vars[64];
 } template_rule;
 
 static const template_rule rules[] = {
@@ -65,6 +65,28 @@ static const template_rule rules[] = {
 	{ "backlog-assigned", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
 	{ "backlog-handoff", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
 	{ "backlog-live", 1, 0, "auto-generated", { BACKLOG_VARS, NULL } },
+	{ "digest-trial-queue", 1, 0, "auto-generated",
+	    { COMMON_VARS, "period", "stale_hours", "has_any", "open_count",
+	    "waiting", "waiting.id", "waiting.subject", "waiting.requester",
+	    "waiting.organisation", "waiting.age", "transfers",
+	    "transfers.id", "transfers.subject", "transfers.owner",
+	    "transfers.waited", "owners", "owners.owner", "owners.count",
+	    "owners.tickets", "tickets.id", "tickets.subject",
+	    "tickets.status", "tickets.age", "stale", "stale.id",
+	    "stale.subject", "stale.owner", "stale.silent", NULL } },
+	{ "digest-backlog", 1, 0, "auto-generated",
+	    { COMMON_VARS, "period", "target_days", "has_any", "groups",
+	    "groups.status", "groups.count", "groups.entries", "entries.id",
+	    "entries.customer_name", "entries.priority", "entries.ce",
+	    "entries.ie", "entries.pm", "entries.days", "entries.tdd",
+	    "entries.checklist", "attention", "attention.id",
+	    "attention.customer_name", "attention.status", "attention.ce",
+	    "attention.days", "attention.missing", "implementing",
+	    "implementing.id", "implementing.customer_name",
+	    "implementing.ie", "implementing.pm", "implementing.days",
+	    "implementing.over", "went_live", "went_live.id",
+	    "went_live.customer_name", "went_live.days", "went_live.over",
+	    NULL } },
 	{ "quarantine-notice", 1, 0, "auto-generated",
 	    { COMMON_VARS, "quarantine_id", "reason", "from", "subject",
 	    "mailbox", "key", "size", NULL } },
@@ -204,7 +226,7 @@ notice_queue(desk *d, const notice *n, int64_t *id, char **err)
 	row.internal = r->internal;
 	row.created_at = clock_now();
 	row.next_at = row.created_at;
-	for (guint i = 0; r->internal && i + 1 < to->len; i++) {
+	for (guint i = 0; r->internal && !n->preview && i + 1 < to->len; i++) {
 		if (!config_is_staff_domain(d->cfg, to->pdata[i])) {
 			row.status = "failed";
 			row.error = g_strdup_printf("refused: internal notice "
@@ -230,6 +252,12 @@ notice_queue(desk *d, const notice *n, int64_t *id, char **err)
 	rc = compose_message(&in, &row.raw, &row.raw_len);
 	if (rc)
 		goto done;
+	if (n->preview) {
+		*n->preview = row.raw;
+		*n->preview_len = row.raw_len;
+		row.raw = NULL;
+		goto done;
+	}
 	rc = store_outbox_add(d->st, &row);
 	if (!rc && n->ticket)
 		rc = store_thread_add(d->st, row.message_id, n->ticket);

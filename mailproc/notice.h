@@ -23,6 +23,10 @@ typedef struct notice {
 	const char *in_reply_to;	/* "<id>" or NULL */
 	const char *const *references;	/* "<id>"s or NULL */
 	tvars *vars;			/* borrowed */
+	char **preview;			/* when set: the composed message is
+					 * returned here (g_free()) and nothing
+					 * is queued (a dry run) */
+	size_t *preview_len;
 } notice;
 
 /* Renders and queues n.  *id is the outbox row, or 0 when no recipient

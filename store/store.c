@@ -89,6 +89,11 @@ static const char *const migrations[] = {
 
 	/* 3: per-recipient delivery progress of outbox rows */
 	"ALTER TABLE outbox ADD COLUMN delivered TEXT NOT NULL DEFAULT '';",
+
+	/* 4: digests sent, once per period */
+	"CREATE TABLE digests (name TEXT NOT NULL, period TEXT NOT NULL,"
+	" outbox INTEGER, at INTEGER NOT NULL,"
+	" PRIMARY KEY (name, period, at));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1267,6 +1272,42 @@ store_outbox_list_free(store_outbox **list)
 	for (size_t i = 0; list && list[i]; i++)
 		store_outbox_free(list[i]);
 	g_free(list);
+}
+
+/* ---- digests ---- */
+
+mp_status
+store_digest_sent(store *s, const char *name, const char *period, int *sent)
+{
+	sqlite3_stmt *st = prep(s, "SELECT 1 FROM digests WHERE name = ? AND"
+	    " period = ?");
+	int rc;
+
+	*sent = 0;
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, name);
+	bind_text(st, 2, period);
+	rc = sqlite3_step(st);
+	*sent = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MP_OK : fail(s, rc);
+}
+
+mp_status
+store_digest_record(store *s, const char *name, const char *period,
+    int64_t outbox_id, int64_t at)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO digests (name,"
+	    " period, outbox, at) VALUES (?, ?, ?, ?)");
+
+	if (st == NULL)
+		return MP_ERR_INTERNAL;
+	bind_text(st, 1, name);
+	bind_text(st, 2, period);
+	sqlite3_bind_int64(st, 3, outbox_id);
+	sqlite3_bind_int64(st, 4, at);
+	return step_done(s, st);
 }
 
 /* ---- IMAP checkpoints ---- */

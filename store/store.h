@@ -232,6 +232,15 @@ mp_status store_outbox_find_ticket(store *s, const char *message_id,
 void store_outbox_free(store_outbox *o);
 void store_outbox_list_free(store_outbox **list);
 
+/* ---- digests ---- */
+
+/* Sets *sent when digest name was queued for period (e.g. "2024-01-08",
+ * "2024-W02"). */
+mp_status store_digest_sent(store *s, const char *name, const char *period,
+    int *sent);
+mp_status store_digest_record(store *s, const char *name, const char *period,
+    int64_t outbox_id, int64_t at);
+
 /* ---- IMAP checkpoints ---- */
 
 /* The UIDVALIDITY and the last processed UID of mailbox (0, 0 when it
