@@ -12,6 +12,10 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/mailproc
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -92,11 +96,24 @@ BENCH_N ?= 10000
 bench: all
 	@bench/ingest $(BENCH_N)
 
+# Units name the binary in $(BINDIR): they are rewritten on the way in.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 755 $(BUILD)/mailproc $(DESTDIR)$(BINDIR)/mailproc
-	install -m 644 templates/*.txt $(DESTDIR)$(DATADIR)/templates/
+	install -m 644 templates/*.txt templates/*.html \
+		$(DESTDIR)$(DATADIR)/templates/
 	install -m 644 mailproc.conf.example $(DESTDIR)$(DATADIR)/
+	install -m 644 man/mailproc.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/mailproc.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	for u in systemd/*.service systemd/*.timer; do \
+		sed 's|/usr/local/bin/mailproc|$(BINDIR)/mailproc|' $$u \
+			>$(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u#systemd/}; \
+	done
+	install -m 644 systemd/mailproc.sysusers $(DESTDIR)$(SYSUSERSDIR)/mailproc.conf
+	install -m 644 systemd/mailproc.tmpfiles $(DESTDIR)$(TMPFILESDIR)/mailproc.conf
 
 clean:
 	rm -rf build
