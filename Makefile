@@ -42,7 +42,7 @@ LIB_SRCS := \
 	templates/render.c \
 	mailproc/backlog.c mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c mailproc/daemon.c \
 	mailproc/digest.c \
-	mailproc/desk.c mailproc/json.c mailproc/notice.c \
+	mailproc/desk.c mailproc/json.c mailproc/log.c mailproc/notice.c \
 	mailproc/imap.c mailproc/pipeline.c mailproc/sender.c mailproc/smtp.c \
 	mailproc/status.c mailproc/tickets.c \
 	mailproc/views.c

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/log.h"
 #include "mailproc/daemon.h"
 #include "mailproc/desk.h"
 #include "mailproc/imap.h"
@@ -132,8 +133,7 @@ on_signal(int sig)
 static void
 set_state(watcher *w, watch_state s)
 {
-	if (g_getenv("MAILPROC_DEBUG"))
-		g_printerr("mailproc: %s: %s -> %s\n", w->mb->name,
+	mp_log(LOG_DEBUG, "%s: %s -> %s", w->mb->name,
 		    watch_state_names[w->state], watch_state_names[s]);
 	w->state = s;
 }
@@ -238,13 +238,20 @@ on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 		rc = store_commit(st);
 	if (rc) {
 		store_rollback(st);
-		g_printerr("mailproc: %s: UID %u not processed (%s: %s); it "
-		    "will be fetched again\n", w->mb->name, uid,
+		mp_log(LOG_WARNING, "%s: UID %u not processed (%s: %s); it "
+		    "will be fetched again", w->mb->name, uid,
 		    mp_status_str(rc), store_errmsg(st));
 		g_free(outcome);
 		return rc;
 	}
-	g_printerr("mailproc: %s: UID %u %s\n", w->mb->name, uid, outcome);
+	{
+		char key[72];
+
+		if (raw)
+			msg_key(raw, len, key);
+		mp_log(LOG_INFO, "%s: UID %u %s: %s", w->mb->name, uid,
+		    raw ? key : "-", outcome);
+	}
 	g_free(outcome);
 	w->last_uid = uid;
 	if (raw)	/* over-size ones stay where they are */
@@ -272,8 +279,8 @@ step_connect(watcher *w)
 	imap_conf_of(w, &ic);
 	rc = imap_open(&ic, &w->conn, &err);
 	if (rc) {
-		g_printerr("mailproc: %s: cannot connect to %s:%d as %s: %s; "
-		    "retrying in %d s\n", w->mb->name, ic.host, ic.port,
+		mp_log(LOG_WARNING, "%s: cannot connect to %s:%d as %s: %s; "
+		    "retrying in %d s", w->mb->name, ic.host, ic.port,
 		    ic.user ? ic.user : "-", err ? err : mp_status_str(rc),
 		    w->backoff);
 		g_free(err);
@@ -289,10 +296,10 @@ step_connect(watcher *w)
 		return;
 	}
 	if (stored_validity && stored_validity != w->uidvalidity) {
-		g_printerr("mailproc: %s: WARNING: UIDVALIDITY of %s changed "
+		mp_log(LOG_WARNING, "%s: UIDVALIDITY of %s changed "
 		    "from %u to %u: the folder was recreated; fetching it "
 		    "again from the start (Message-ID keys keep this free of "
-		    "duplicates)\n", w->mb->name, w->mb->imap.folder,
+		    "duplicates)", w->mb->name, w->mb->imap.folder,
 		    stored_validity, w->uidvalidity);
 		w->last_uid = 0;
 	}
@@ -316,16 +323,16 @@ step_fetch(watcher *w)
 
 		if (imap_mark_processed(w->conn, (uint32_t *)(void *)
 		    w->done_uids->data, w->done_uids->len, &merr))
-			g_printerr("mailproc: %s: flagging/moving %u processed "
+			mp_log(LOG_WARNING, "%s: flagging/moving %u processed "
 			    "messages failed: %s (they stay processed in the "
-			    "store)\n", w->mb->name, w->done_uids->len,
+			    "store)", w->mb->name, w->done_uids->len,
 			    merr ? merr : "unknown error");
 		g_free(merr);
 	}
 	if (rc == MP_ERR_REFUSED && atomic_load(&w->r->stopping)) {
 		set_state(w, W_DONE);
 	} else if (rc) {
-		g_printerr("mailproc: %s: fetch failed: %s; reconnecting\n",
+		mp_log(LOG_WARNING, "%s: fetch failed: %s; reconnecting",
 		    w->mb->name, err ? err : mp_status_str(rc));
 		disconnect(w);
 		set_state(w, W_BACKOFF);
@@ -354,8 +361,8 @@ step_wait(watcher *w)
 	if (atomic_load(&w->r->stopping)) {
 		set_state(w, W_DONE);
 	} else if (rc) {
-		g_printerr("mailproc: %s: connection lost while waiting: %s; "
-		    "reconnecting\n", w->mb->name, err ? err :
+		mp_log(LOG_WARNING, "%s: connection lost while waiting: %s; "
+		    "reconnecting", w->mb->name, err ? err :
 		    mp_status_str(rc));
 		disconnect(w);
 		set_state(w, W_CONNECT);
@@ -387,13 +394,13 @@ watcher_main(gpointer p)
 
 	w->password = password_of(w->mb->imap.password_file, &err);
 	if (w->password == NULL) {
-		g_printerr("mailproc: %s: %s\n", w->mb->name, err);
+		mp_log(LOG_ERROR, "%s: %s", w->mb->name, err);
 		g_free(err);
 		atomic_store(&w->r->failed, 1);
 		goto done;
 	}
 	if (desk_open_shared(w->r->cfg, w->r->db_path, &w->d, &err)) {
-		g_printerr("mailproc: %s: %s\n", w->mb->name, err);
+		mp_log(LOG_ERROR, "%s: %s", w->mb->name, err);
 		g_free(err);
 		atomic_store(&w->r->failed, 1);
 		goto done;
@@ -440,7 +447,7 @@ sender_main(gpointer p)
 
 	if (desk_open_shared(r->cfg, r->db_path, &d, &err) ||
 	    sender_new(d, &s, &err)) {
-		g_printerr("mailproc: sender: %s\n", err);
+		mp_log(LOG_ERROR, "sender: %s", err);
 		g_free(err);
 		atomic_store(&r->failed, 1);
 		goto done;
@@ -455,12 +462,12 @@ sender_main(gpointer p)
 		char buf[64];
 
 		if (rc == MP_ERR_TEMP) {
-			g_printerr("mailproc: sender: SMTP server unreachable; "
-			    "retrying in %d s\n", backoff);
+			mp_log(LOG_WARNING, "sender: SMTP server unreachable; "
+			    "retrying in %d s", backoff);
 			wait_ms = backoff * 1000;
 			backoff = MIN(backoff * 2, BACKOFF_MAX);
 		} else if (rc) {
-			g_printerr("mailproc: sender: %s (%s)\n",
+			mp_log(LOG_ERROR, "sender: %s (%s)",
 			    mp_status_str(rc), store_errmsg(d->st));
 			wait_ms = 1000;
 		} else {
@@ -512,7 +519,7 @@ run_once_config(config *cfg, const char *db_path, int once, int *sig)
 
 	*sig = 0;
 	if (pipe_nonblock(r.stop_pipe) || pipe_nonblock(r.wake_pipe)) {
-		g_printerr("mailproc: cannot make pipes: %s\n",
+		mp_log(LOG_ERROR, "cannot make pipes: %s",
 		    g_strerror(errno));
 		g_free(ws);
 		g_free(threads);
@@ -526,7 +533,7 @@ run_once_config(config *cfg, const char *db_path, int once, int *sig)
 		    &ws[i]);
 	}
 	threads[cfg->n_mailboxes] = g_thread_new("sender", sender_main, &r);
-	g_printerr("mailproc: running: %zu mailbox%s, store %s\n",
+	mp_log(LOG_INFO, "running: %zu mailbox%s, store %s",
 	    cfg->n_mailboxes, cfg->n_mailboxes == 1 ? "" : "es",
 	    db_path ? db_path : cfg->store_path);
 	/* Wait for a signal, or (--once) for the sender to finish; ping the
@@ -596,12 +603,12 @@ daemon_run(config *cfg, const char *config_path, const char *db_path,
 			char *err = NULL;
 
 			if (config_load(config_path, &fresh, &err)) {
-				g_printerr("mailproc: SIGHUP: %s; keeping the "
-				    "running configuration\n", err);
+				mp_log(LOG_ERROR, "SIGHUP: %s; keeping the "
+				    "running configuration", err);
 				g_free(err);
 			} else {
-				g_printerr("mailproc: SIGHUP: configuration "
-				    "and templates reloaded\n");
+				mp_log(LOG_INFO, "SIGHUP: configuration "
+				    "and templates reloaded");
 				config_free(cfg);
 				cfg = fresh;
 			}
@@ -610,7 +617,7 @@ daemon_run(config *cfg, const char *config_path, const char *db_path,
 	}
 	notify("STOPPING=1");
 	if (sig)
-		g_printerr("mailproc: %s: stopped\n", strsignal(sig));
+		mp_log(LOG_INFO, "%s: stopped", strsignal(sig));
 	config_free(cfg);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);

@@ -14,6 +14,7 @@
 #include "mailproc/clock.h"
 #include "mailproc/daemon.h"
 #include "mailproc/desk.h"
+#include "mailproc/log.h"
 #include "mailproc/digest.h"
 #include "mailproc/notice.h"
 #include "mailproc/sender.h"
@@ -742,7 +743,7 @@ static const struct command {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: mailproc [-c FILE] [--db FILE] COMMAND [ARGS]\n"
+	fprintf(f, "usage: mailproc [-v] [-c FILE] [--db FILE] COMMAND [ARGS]\n"
 	    "commands:\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
 		fprintf(f, "  mailproc %s\n", commands[i].usage);
@@ -766,6 +767,8 @@ main(int argc, char **argv)
 			c.config_path = argv[++i];
 		else if (g_str_has_prefix(a, "--config="))
 			c.config_path = a + 9;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			log_set_debug(1);
 		else if (strcmp(a, "--db") == 0 && i + 1 < argc)
 			c.db_path = argv[++i];
 		else if (g_str_has_prefix(a, "--db="))

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/log.h"
 #include "mailproc/compose.h"
 #include "mailproc/notice.h"
 #include "parsers/message.h"
@@ -161,8 +162,8 @@ recipients(desk *d, const notice *n, const template_rule *r, GPtrArray *to)
 			if (rc)
 				return rc;
 			if (count >= d->cfg->max_autoreplies_per_hour) {
-				g_printerr("mailproc: %s: %s not sent to %s: "
-				    "max_autoreplies_per_hour (%d) reached\n",
+				mp_log(LOG_INFO, "%s: %s not sent to %s: "
+				    "max_autoreplies_per_hour (%d) reached",
 				    n->ticket ? n->ticket : "-", n->template,
 				    a, d->cfg->max_autoreplies_per_hour);
 				continue;
@@ -232,7 +233,7 @@ notice_queue(desk *d, const notice *n, int64_t *id, char **err)
 			row.error = g_strdup_printf("refused: internal notice "
 			    "addressed to %s, outside staff_domains",
 			    (char *)to->pdata[i]);
-			g_printerr("mailproc: %s: %s %s\n", n->ticket ?
+			mp_log(LOG_ERROR, "%s: %s %s", n->ticket ?
 			    n->ticket : "-", n->template, row.error);
 			break;
 		}
@@ -340,7 +341,7 @@ notice_reply(desk *d, const cfg_mailbox *mb, const notice_thread *th,
 	    th->subject : ""));
 	rc = notice_queue(d, &n, &id, &err);
 	if (rc)
-		g_printerr("mailproc: %s: %s not queued: %s\n", th->id,
+		mp_log(LOG_ERROR, "%s: %s not queued: %s", th->id,
 		    template, err ? err : mp_status_str(rc));
 	g_free(err);
 	return rc;

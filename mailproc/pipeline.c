@@ -5,6 +5,7 @@
 
 #include "mailproc/backlog.h"
 #include "mailproc/clock.h"
+#include "mailproc/log.h"
 #include "mailproc/notice.h"
 #include "mailproc/pipeline.h"
 #include "mailproc/tickets.h"
@@ -94,8 +95,8 @@ quarantine(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 	    clock_now());
 	if (rc)
 		goto done;
-	g_printerr("mailproc: %s: quarantined %s as #%" G_GINT64_FORMAT
-	    ": %s\n", mb->name, key, q.id, reason);
+	mp_log(LOG_WARNING, "%s: quarantined %s as #%" G_GINT64_FORMAT
+	    ": %s", mb->name, key, q.id, reason);
 	if (d->cfg->admin) {
 		tvars *v = tvars_new();
 		const char *to[] = { d->cfg->admin, NULL };
@@ -113,8 +114,8 @@ quarantine(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 		tvars_setf(v, "size", "%zu", len);
 		rc = notice_queue(d, &n, &id, &err);
 		if (rc)
-			g_printerr("mailproc: %s: quarantine notice for #%"
-			    G_GINT64_FORMAT " not queued: %s\n", mb->name,
+			mp_log(LOG_ERROR, "%s: quarantine notice for #%"
+			    G_GINT64_FORMAT " not queued: %s", mb->name,
 			    q.id, err ? err : mp_status_str(rc));
 		g_free(err);
 		tvars_free(v);

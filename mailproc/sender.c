@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mailproc/clock.h"
+#include "mailproc/log.h"
 #include "mailproc/sender.h"
 #include "mailproc/smtp.h"
 
@@ -179,8 +180,8 @@ send_row(sender *s, const store_outbox *o, int *unreachable)
 		switch (r.outcome) {
 		case SMTP_SENT:
 			g_ptr_array_add(done, g_strdup(o->to[i]));
-			g_printerr("mailproc: %s: outbox %" G_GINT64_FORMAT
-			    " %s %s sent to %s\n", o->ticket ? o->ticket : "-",
+			mp_log(LOG_INFO, "%s: outbox %" G_GINT64_FORMAT
+			    " %s %s sent to %s", o->ticket ? o->ticket : "-",
 			    o->id, o->template, o->message_id, o->to[i]);
 			break;
 		case SMTP_PERMFAIL:
@@ -215,8 +216,8 @@ send_row(sender *s, const store_outbox *o, int *unreachable)
 		    NULL);
 	}
 	if (pending || perm->len)
-		g_printerr("mailproc: %s: outbox %" G_GINT64_FORMAT " %s %s: %s"
-		    "\n", o->ticket ? o->ticket : "-", o->id, o->message_id,
+		mp_log(LOG_WARNING, "%s: outbox %" G_GINT64_FORMAT " %s %s: %s",
+		    o->ticket ? o->ticket : "-", o->id, o->message_id,
 		    pending ? "will retry" : "failed", error ? error :
 		    perm->str);
 done:
