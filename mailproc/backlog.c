@@ -785,18 +785,11 @@ done:
 static mp_status
 find_entry(desk *d, const msg *m, store_entry **out)
 {
-	const char *ids[130];
 	char id[16];
-	int n = 0;
 	mp_status rc;
 
 	*out = NULL;
-	if (m->in_reply_to)
-		ids[n++] = m->in_reply_to;
-	for (int i = 0; m->references[i] && n < 129; i++)
-		ids[n++] = m->references[i];
-	ids[n] = NULL;
-	rc = store_thread_find(d->st, "IE-", ids, id);
+	rc = pipeline_thread_find(d, m, "IE-", id);
 	if (rc)
 		return rc;
 	if (id[0])

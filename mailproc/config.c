@@ -274,6 +274,14 @@ get_list(loader *l, const char *group, const char *key, int addresses,
 	return rc;
 }
 
+static int
+is_loopback(const char *host)
+{
+	return g_str_has_prefix(host, "127.") || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0 || g_ascii_strcasecmp(host,
+	    "localhost") == 0;
+}
+
 static mp_status
 load_imap(loader *l, const char *group, const cfg_imap *def, cfg_imap *out)
 {
@@ -286,11 +294,19 @@ load_imap(loader *l, const char *group, const cfg_imap *def, cfg_imap *out)
 	    strcmp(out->tls, "starttls") != 0 && strcmp(out->tls, "none") != 0)
 		return bad(l, group, "tls", "tls must be implicit, starttls "
 		    "or none, not '%s'", out->tls);
-	rc = get_int(l, group, "port", def ? def->port :
+	/* A mailbox that chooses its own tls gets that tls's port unless it
+	 * names one. */
+	rc = get_int(l, group, "port", def && !(g_key_file_has_key(l->kf,
+	    group, "tls", NULL) && strcmp(group, "imap") != 0) ? def->port :
 	    (strcmp(out->tls, "implicit") == 0 ? 993 : 143), 1, 65535, &n);
 	if (rc)
 		return rc;
 	out->port = (int)n;
+	if (strcmp(out->tls, "none") == 0 && out->host && !is_loopback(
+	    out->host))
+		return bad(l, group, "tls", "tls = none sends the password in "
+		    "plain text: it is allowed only to a loopback host, not %s",
+		    out->host);
 	out->ca_file = get_path(l, group, "ca_file", def ? def->ca_file : NULL);
 	out->pin_sha256 = get_str(l, group, "pin_sha256",
 	    def ? def->pin_sha256 : NULL);
@@ -404,6 +420,11 @@ load_all(loader *l, config *c)
 	    strcmp(c->smtp.tls, "none") != 0)
 		return bad(l, "smtp", "tls", "tls must be implicit, starttls "
 		    "or none, not '%s'", c->smtp.tls);
+	if (c->smtp.url && (strcmp(c->smtp.tls, "implicit") == 0) !=
+	    g_str_has_prefix(c->smtp.url, "smtps://"))
+		return bad(l, "smtp", "tls", "tls = %s does not fit url %s: "
+		    "implicit TLS is smtps://, starttls and none are smtp://",
+		    c->smtp.tls, c->smtp.url);
 	rc = get_list(l, "staff", "staff_domains", 0, &c->staff_domains);
 	if (rc)
 		return rc;

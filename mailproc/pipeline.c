@@ -11,6 +11,21 @@
 #include "mailproc/tickets.h"
 #include "parsers/authres.h"
 
+mp_status
+pipeline_thread_find(desk *d, const msg *m, const char *prefix,
+    char id[static 16])
+{
+	const char *ids[130];
+	int n = 0;
+
+	if (m->in_reply_to)
+		ids[n++] = m->in_reply_to;
+	for (int i = 0; m->references[i] && n < 129; i++)
+		ids[n++] = m->references[i];
+	ids[n] = NULL;
+	return store_thread_find(d->st, prefix, ids, id);
+}
+
 int
 pipeline_sender_is_staff(const desk *d, const msg *m)
 {

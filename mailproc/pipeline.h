@@ -35,6 +35,12 @@ mp_status pipeline_record(desk *d, const cfg_mailbox *mb, const char *id,
     const msg *m, const char *visibility, const char *body, const char *raw,
     size_t len);
 
+/* Finds the ticket or entry (id starting with prefix, "TS-" or "IE-")
+ * that m's In-Reply-To or References name (SPEC 3 threading); *id is ""
+ * when none. */
+mp_status pipeline_thread_find(desk *d, const msg *m, const char *prefix,
+    char id[static 16]);
+
 /* 1 when m's sender is authenticated staff (SPEC 2). */
 int pipeline_sender_is_staff(const desk *d, const msg *m);
 

@@ -51,21 +51,13 @@ static mp_status
 find_ticket(desk *d, const msg *m, int staff, store_ticket **out,
     int *by_reference)
 {
-	const char *ids[130];
 	char id[16];
-	int n = 0;
 	long tag;
 	mp_status rc;
 
 	*out = NULL;
 	*by_reference = 0;
-	if (m->in_reply_to)
-		ids[n++] = m->in_reply_to;
-	for (int i = m->references ? 0 : -1; i >= 0 && m->references[i] &&
-	    n < 129; i++)
-		ids[n++] = m->references[i];
-	ids[n] = NULL;
-	rc = store_thread_find(d->st, "TS-", ids, id);
+	rc = pipeline_thread_find(d, m, "TS-", id);
 	if (rc)
 		return rc;
 	if (id[0]) {

@@ -95,6 +95,21 @@ events_json(json_out *j, store_event **events)
 }
 
 static void
+events_text(GString *s, store_event **events)
+{
+	char at[21];
+
+	g_string_append(s, "\nEvents:\n");
+	for (size_t i = 0; events[i]; i++) {
+		clock_format(events[i]->at, at);
+		g_string_append_printf(s, "  %s  %-16s %s%s%s\n", at,
+		    events[i]->action, events[i]->actor ? events[i]->actor :
+		    "-", events[i]->detail ? "  " : "",
+		    events[i]->detail ? events[i]->detail : "");
+	}
+}
+
+static void
 show_json(json_out *j, const store_ticket *t, char **parts,
     store_message **msgs, store_note **notes, store_event **events)
 {
@@ -184,14 +199,7 @@ show_text(GString *s, const store_ticket *t, char **parts,
 		    notes[i]->author, notes[i]->macro ? ", macro " : "",
 		    notes[i]->macro ? notes[i]->macro : "",
 		    notes[i]->body ? notes[i]->body : "");
-	g_string_append(s, "\nEvents:\n");
-	for (size_t i = 0; events[i]; i++) {
-		clock_format(events[i]->at, at);
-		g_string_append_printf(s, "  %s  %-16s %s%s%s\n", at,
-		    events[i]->action, events[i]->actor ? events[i]->actor :
-		    "-", events[i]->detail ? "  " : "",
-		    events[i]->detail ? events[i]->detail : "");
-	}
+	events_text(s, events);
 }
 
 /* ---- backlog entries ---- */
@@ -332,7 +340,6 @@ entry_text(GString *s, const store_entry *e, store_note **notes,
 		"Hosting", "Additional", "Segment", "AE", "ARR", "Users",
 		"Repos", "Code hosts",
 	};
-	char at[21];
 	int64_t days = backlog_implementation_days(e->handoff_at, e->live_at);
 
 	g_string_append_printf(s, "%s  %s  priority %s\n", e->id, e->status,
@@ -359,14 +366,7 @@ entry_text(GString *s, const store_entry *e, store_note **notes,
 	for (size_t i = 0; notes[i]; i++)
 		g_string_append_printf(s, "\n--- note by %s\n%s\n",
 		    notes[i]->author, notes[i]->body ? notes[i]->body : "");
-	g_string_append(s, "\nEvents:\n");
-	for (size_t i = 0; events[i]; i++) {
-		clock_format(events[i]->at, at);
-		g_string_append_printf(s, "  %s  %-16s %s%s%s\n", at,
-		    events[i]->action, events[i]->actor ? events[i]->actor :
-		    "-", events[i]->detail ? "  " : "",
-		    events[i]->detail ? events[i]->detail : "");
-	}
+	events_text(s, events);
 }
 
 static mp_status
