@@ -59,7 +59,8 @@ typedef struct run {
 	int wake_pipe[2];	/* a byte: the outbox has new rows */
 	atomic_int stopping;
 	atomic_int watchers_left;	/* --once: watchers still fetching */
-	atomic_int failed;	/* a thread could not start */
+	atomic_int failed;	/* 1: a thread could not start; 2: --once
+				 * could not reach a server */
 } run;
 
 typedef struct watcher {
@@ -380,10 +381,16 @@ step_backoff(watcher *w)
 
 	nap(w->r, w->backoff + jitter);
 	w->backoff = MIN(w->backoff * 2, BACKOFF_MAX);
-	if (w->r->once && w->backoff > 8)
-		set_state(w, W_DONE);	/* --once gives up after a few tries */
-	else
-		set_state(w, atomic_load(&w->r->stopping) ? W_DONE : W_CONNECT);
+	/* --once gives up after about a minute of failed attempts. */
+	if (w->r->once && w->backoff > 32) {
+		mp_log(LOG_ERROR, "%s: giving up for this run: the server "
+		    "could not be reached", w->mb->name);
+		atomic_store(&w->r->failed, 2);
+		set_state(w, W_DONE);
+	} else {
+		set_state(w, atomic_load(&w->r->stopping) ? W_DONE :
+		    W_CONNECT);
+	}
 }
 
 static gpointer
@@ -481,8 +488,8 @@ sender_main(gpointer p)
 		}
 		if (atomic_load(&r->stopping))
 			break;
-		if (r->once && rc == MP_ERR_TEMP && backoff > 8)
-			break;
+		if (r->once && rc == MP_ERR_TEMP && backoff > 32)
+			break;	/* the outbox keeps the rest */
 		poll(fds, 2, wait_ms);
 		if (fds[1].revents & POLLIN)
 			while (read(r->wake_pipe[0], buf, sizeof(buf)) > 0)
@@ -565,8 +572,10 @@ run_once_config(config *cfg, const char *db_path, int once, int *sig)
 	for (size_t i = 0; i <= cfg->n_mailboxes; i++)
 		if (threads[i])
 			g_thread_join(threads[i]);
+	/* 1: a thread could not start (configuration); 2: --once could not
+	 * reach a server (temporary). */
 	if (atomic_load(&r.failed))
-		rc = MP_ERR_CONFIG;
+		rc = atomic_load(&r.failed) == 2 ? MP_ERR_TEMP : MP_ERR_CONFIG;
 	for (int i = 0; i < 2; i++) {
 		close(r.stop_pipe[i]);
 		close(r.wake_pipe[i]);
