@@ -465,6 +465,9 @@ sender_main(gpointer p)
 			{ .fd = r->wake_pipe[0], .events = POLLIN },
 		};
 		int done = 0, wait_ms = 5000;
+		/* Read before draining: a watcher that commits and finishes
+		 * during the drain must still get one more drain (--once). */
+		int watchers_done = atomic_load(&r->watchers_left) == 0;
 		mp_status rc = sender_drain(s, SEND_BATCH, &done);
 		char buf[64];
 
@@ -483,7 +486,7 @@ sender_main(gpointer p)
 				continue;	/* more may be due */
 			/* --once: stop when the watchers are done and
 			 * nothing more is due now. */
-			if (r->once && atomic_load(&r->watchers_left) == 0)
+			if (r->once && watchers_done)
 				break;
 		}
 		if (atomic_load(&r->stopping))
