@@ -7,6 +7,7 @@
 #   make asan       run the suite in the ASan+UBSan build only
 #   make demo       install missing packages, build, run the demo
 #   make bench      the ingest benchmark (BENCH_N=10000 messages)
+#   make fuzz       the parsers' libFuzzer targets (fuzz/fuzz.mk, bench/fuzz)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -119,5 +120,7 @@ clean:
 	rm -rf build
 
 .PHONY: all build-tests deps check test asan demo bench install clean
+
+include fuzz/fuzz.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
