@@ -269,6 +269,33 @@ disconnect(watcher *w)
 	w->conn = NULL;
 }
 
+/* Flags (and moves) what a killed run committed but did not get to mark:
+ * without this those messages would stay in the folder for good, since
+ * the next fetch starts after the checkpoint. */
+static void
+mark_leftovers(watcher *w)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	char *err = NULL;
+	mp_status rc;
+
+	rc = imap_leftovers(w->conn, w->last_uid, uids, &err);
+	if (!rc && uids->len) {
+		rc = imap_mark_processed(w->conn, (uint32_t *)(void *)
+		    uids->data, uids->len, &err);
+		if (!rc)
+			mp_log(LOG_INFO, "%s: %u messages processed before "
+			    "a restart were still waiting in %s: marked now",
+			    w->mb->name, uids->len, w->mb->imap.folder);
+	}
+	if (rc)
+		mp_log(LOG_WARNING, "%s: marking messages left from an "
+		    "earlier run failed: %s (they stay processed in the "
+		    "store)", w->mb->name, err ? err : mp_status_str(rc));
+	g_free(err);
+	g_array_free(uids, TRUE);
+}
+
 static void
 step_connect(watcher *w)
 {
@@ -304,6 +331,7 @@ step_connect(watcher *w)
 		    stored_validity, w->uidvalidity);
 		w->last_uid = 0;
 	}
+	mark_leftovers(w);
 	w->backoff = BACKOFF_MIN;
 	/* Ready once the first mailbox is logged in (Type=notify). */
 	if (atomic_exchange(&ready_sent, 1) == 0)

@@ -1014,6 +1014,102 @@ done:
 	return st;
 }
 
+/* SEARCH key: UID 1:upto, and UNSEEN without a processed folder. */
+static struct mailimap_search_key *
+leftover_key(const imap *m, uint32_t upto)
+{
+	struct mailimap_search_key *all, *k;
+	struct mailimap_set *set;
+
+	if ((set = mailimap_set_new_interval(1, upto)) == NULL)
+		return NULL;
+	if ((k = mailimap_search_key_new_uid(set)) == NULL) {
+		mailimap_set_free(set);
+		return NULL;
+	}
+	if (m->processed != NULL)
+		return k;
+	if ((all = mailimap_search_key_new_multiple_empty()) == NULL ||
+	    mailimap_search_key_multiple_add(all, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		if (all != NULL)
+			mailimap_search_key_free(all);
+		return NULL;
+	}
+	k = mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNSEEN, NULL, NULL,
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	    NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL);
+	if (k == NULL || mailimap_search_key_multiple_add(all, k) !=
+	    MAILIMAP_NO_ERROR) {
+		if (k != NULL)
+			mailimap_search_key_free(k);
+		mailimap_search_key_free(all);
+		return NULL;
+	}
+	return all;
+}
+
+mp_status
+imap_leftovers(imap *m, uint32_t upto, GArray *uids, char **err)
+{
+	struct mailimap_search_key *key = NULL;
+	struct mailimap_set *set = NULL;
+	clist *found = NULL, *sizes = NULL;
+	clistiter *it;
+	GArray *cand = NULL;
+	mp_status st;
+	int r;
+
+	if ((st = need_selected(m, err)) != MP_OK || upto == 0)
+		return st;
+	if ((key = leftover_key(m, upto)) == NULL) {
+		*err = g_strdup("imap: out of memory");
+		return MP_ERR_INTERNAL;
+	}
+	r = mailimap_uid_search(m->s, NULL, key, &found);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(m, r, "UID SEARCH", err);
+	cand = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (it = clist_begin(found); it != NULL; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+
+		if (uid <= upto)
+			g_array_append_val(cand, uid);
+	}
+	if (cand->len == 0)
+		goto done;
+	g_array_sort(cand, cmp_uid);
+	if ((set = make_set((uint32_t *)(void *)cand->data, cand->len)) ==
+	    NULL) {
+		*err = g_strdup("imap: out of memory");
+		st = MP_ERR_INTERNAL;
+		goto done;
+	}
+	/* The sizes tell the over-size messages apart. */
+	st = uid_fetch(m, set, mailimap_fetch_att_new_rfc822_size(), &sizes,
+	    err);
+	if (st != MP_OK)
+		goto done;
+	for (it = clist_begin(sizes); it != NULL; it = clist_next(it)) {
+		uint32_t uid = 0, size = 0;
+		int has_size = 0;
+
+		read_msg_att(clist_content(it), &uid, &size, &has_size, NULL);
+		if (has_size && uid > 0 && uid <= upto && !oversize(m, size))
+			g_array_append_val(uids, uid);
+	}
+done:
+	if (sizes != NULL)
+		mailimap_fetch_list_free(sizes);
+	if (set != NULL)
+		mailimap_set_free(set);
+	if (found != NULL)
+		mailimap_search_result_free(found);
+	g_array_free(cand, TRUE);
+	return st;
+}
+
 /* Waits while idling until the socket or wake_fd is readable, or until
  * the monotonic time until (microseconds). */
 static enum wait_event

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "mailproc/status.h"
 
 typedef struct imap_conf {
@@ -98,6 +100,16 @@ mp_status imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
  */
 mp_status imap_mark_processed(imap *m, const uint32_t *uids, size_t n,
     char **err);
+
+/*
+ * Appends to uids (a GArray of uint32_t) the messages at or below upto
+ * that are still waiting for imap_mark_processed(): with a
+ * processed_folder every message still in the folder, else those without
+ * \Seen.  A process killed between its commit and the marking leaves such
+ * messages behind.  Over-size messages, left in the folder on purpose,
+ * are not listed.  MP_ERR_TEMP when the link fails.
+ */
+mp_status imap_leftovers(imap *m, uint32_t upto, GArray *uids, char **err);
 
 /*
  * Waits for new mail in the selected folder with IDLE (re-issued at the
