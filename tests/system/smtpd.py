@@ -15,6 +15,7 @@ What it promises, all under DIR:
   NNNNNN.json  {"mail_from", "rcpt_tos", "received_at", "tls", "auth"};
                written after the .eml, so a .json means both are complete
   connections  the number of TCP connections accepted so far
+  held         the number of DATA replies held back by "delay" so far
 Every file is written to a temporary name and renamed into place.
 
 Fault control: DIR/mode is read again for every command, so a test changes
@@ -24,6 +25,9 @@ file accepts everything:
   rcpt * CODE         answer every RCPT TO with CODE
   mail CODE           answer MAIL FROM with CODE
   data CODE           answer the end of DATA with CODE (nothing is stored)
+  delay SECONDS       hold the end of DATA that long before answering (and
+                      storing); each hold adds one to DIR/held first, so a
+                      test knows a client is waiting on a DATA (0..3600)
   hang                accept connections but never greet; sessions already
                       open stop answering at their next command
 CODE is 400..599.
@@ -79,6 +83,7 @@ class Mode:
         self.mail = None
         self.data = None
         self.hang = False
+        self.delay = 0.0
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 lines = f.read().splitlines()
@@ -97,6 +102,11 @@ class Mode:
                     self.mail = parse_code(w[1])
                 elif len(w) == 2 and w[0] == "data":
                     self.data = parse_code(w[1])
+                elif len(w) == 2 and w[0] == "delay":
+                    d = float(w[1])
+                    if not 0 <= d <= 3600:
+                        raise ValueError(w[1])
+                    self.delay = d
             except ValueError:
                 pass
 
@@ -112,6 +122,7 @@ class Box:
     def __init__(self, directory):
         self.dir = directory
         self.connections = 0
+        self.held = 0
         self.protocols = set()
         self.last = 0
         for name in os.listdir(directory):
@@ -134,6 +145,11 @@ class Box:
             "auth": auth,
         }
         write_atomic(base + ".json", json.dumps(meta).encode() + b"\n")
+
+    def count_held(self):
+        self.held += 1
+        write_atomic(os.path.join(self.dir, "held"),
+                     f"{self.held}\n".encode())
 
     def count_connection(self):
         self.connections += 1
@@ -192,6 +208,9 @@ class Handler:
             await hang_forever()
         if mode.data:
             return refusal(mode.data, "DATA")
+        if mode.delay:
+            self.box.count_held()
+            await asyncio.sleep(mode.delay)
         tls = server.transport.get_extra_info("ssl_object") is not None
         auth = session.auth_data if session.authenticated else None
         self.box.store(envelope, tls, auth)
