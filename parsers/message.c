@@ -99,28 +99,33 @@ msg_header_safe(const char *s, size_t max)
 static char *
 text_clean(const char *s, size_t len, size_t max)
 {
-	char *valid = g_utf8_make_valid(s, (gssize)len);
-	GString *out = g_string_sized_new(len + 1);
-	const char *p;
+	char *valid = g_utf8_validate(s, (gssize)len, NULL) ?
+	    g_strndup(s, len) : g_utf8_make_valid(s, (gssize)len);
+	char *out = g_malloc(strlen(valid) + sizeof "\n[truncated]");
+	const unsigned char *p;
+	size_t n = 0;
 
-	for (p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (out->len >= max) {
-			g_string_append(out, "\n[truncated]");
-			break;
+	/* Byte by byte: every byte of a multi-byte sequence is >= 0x80, so
+	 * only ASCII controls need looking at; the cut at max is made at the
+	 * start of a character. */
+	for (p = (const unsigned char *)valid; *p; p++) {
+		if (n >= max && (*p & 0xc0) != 0x80) {
+			memcpy(out + n, "\n[truncated]", sizeof "\n[truncated]");
+			g_free(valid);
+			return out;
 		}
-		if (c == '\r') {
+		if (*p == '\r') {
 			if (p[1] != '\n')
-				g_string_append_c(out, '\n');
+				out[n++] = '\n';
 			continue;
 		}
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			continue;
-		g_string_append_unichar(out, c);
+		out[n++] = (char)*p;
 	}
+	out[n] = '\0';
 	g_free(valid);
-	return g_string_free(out, FALSE);
+	return out;
 }
 
 int
@@ -387,6 +392,12 @@ to_utf8(const char *s, size_t len, const char *charset)
 	char *out = NULL;
 	gsize written = 0;
 
+	/* Most mail is UTF-8 or ASCII already: no iconv round trip. */
+	if ((charset == NULL || *charset == '\0' ||
+	    g_ascii_strcasecmp(charset, "utf-8") == 0 ||
+	    g_ascii_strcasecmp(charset, "us-ascii") == 0) && utf8_ok(s, len) &&
+	    !memchr(s, 0, len))
+		return g_strndup(s, len);
 	if (charset && *charset) {
 		const char *canon = g_mime_charset_iconv_name(charset);
 

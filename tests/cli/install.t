@@ -35,7 +35,12 @@ if command -v systemd-analyze >/dev/null; then
 	out=$(cd "$units" && MANPATH=$dest/usr/share/man systemd-analyze verify \
 		mailproc.service mailproc-digest@trial-queue.service \
 		mailproc-digest@trial-queue.timer mailproc-digest@backlog.timer 2>&1)
-	is "$?:$out" "0:" "systemd-analyze verify: no complaint"
+	rc=$?
+	# verify loads every unit on the machine: keep what is about ours
+	# (other packages' units, e.g. request-tracker5's, have their own
+	# complaints).
+	out=$(printf '%s\n' "$out" | grep -i mailproc)
+	is "$rc:$out" "0:" "systemd-analyze verify: no complaint"
 	score=$(systemd-analyze security --offline=true "$units/mailproc.service" 2>/dev/null |
 		sed -n 's/.*Overall exposure level for mailproc.service: \([0-9.]*\).*/\1/p')
 	echo "# systemd-analyze security: exposure $score"
