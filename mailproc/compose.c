@@ -61,9 +61,11 @@ id_ok(const char *id)
 static size_t
 column(const GString *out)
 {
-	const char *nl = g_strrstr_len(out->str, (gssize)out->len, "\n");
+	size_t i = out->len;
 
-	return nl ? out->len - (size_t)(nl + 1 - out->str) : out->len;
+	while (i > 0 && out->str[i - 1] != '\n')
+		i--;
+	return out->len - i;
 }
 
 /* Appends one token, folding before it when the line would grow past
@@ -406,41 +408,52 @@ body_7bit(GString *out, const char *text)
 	g_string_append(out, p);
 }
 
-/* RFC 2045 6.7, with soft breaks before ENC_LINE. */
+/* RFC 2045 6.7, with soft breaks before ENC_LINE.  Written into one
+ * buffer of the worst-case size: three bytes for each input byte, three
+ * for each soft break, the final break. */
 static void
 body_qp(GString *out, const char *text)
 {
-	size_t col = 0;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(text), col = 0;
+	char *buf = g_malloc(len * 3 + (len * 3 / (ENC_LINE - 3) + 1) * 3 + 4);
+	char *o = buf;
 
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		char enc[4];
+		int last = p[1] == '\n' || p[1] == '\0';
 		size_t n;
 
 		if (*p == '\n') {
-			g_string_append(out, "\r\n");
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			continue;
 		}
 		/* White space at the end of a line would be lost. */
-		if ((*p == ' ' || *p == '\t') && (p[1] == '\n' || p[1] == '\0'))
-			n = (size_t)g_snprintf(enc, sizeof enc, "=%02X", *p);
-		else if ((*p >= 33 && *p <= 126 && *p != '=') || *p == ' ' ||
-		    *p == '\t')
-			n = (enc[0] = (char)*p, enc[1] = '\0', 1);
-		else
-			n = (size_t)g_snprintf(enc, sizeof enc, "=%02X", *p);
+		n = ((*p >= 33 && *p <= 126 && *p != '=') ||
+		    ((*p == ' ' || *p == '\t') && !last)) ? 1 : 3;
 		/* Leave room for the soft break "=" unless the line ends
 		 * right after this character. */
-		if (col + n > ENC_LINE - 1 && !(col + n <= ENC_LINE &&
-		    (p[1] == '\n' || p[1] == '\0'))) {
-			g_string_append(out, "=\r\n");
+		if (col + n > ENC_LINE - 1 && !(col + n <= ENC_LINE && last)) {
+			memcpy(o, "=\r\n", 3);
+			o += 3;
 			col = 0;
 		}
-		g_string_append_len(out, enc, (gssize)n);
+		if (n == 1) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '=';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
 		col += n;
 	}
-	if (col > 0)	/* a soft break: the text has no final line end */
-		g_string_append(out, "=\r\n");
+	if (col > 0) {	/* a soft break: the text has no final line end */
+		memcpy(o, "=\r\n", 3);
+		o += 3;
+	}
+	g_string_append_len(out, buf, o - buf);
+	g_free(buf);
 }
 
 static void

@@ -572,6 +572,34 @@ filename_safe(const char *name)
 	return clean;
 }
 
+/* The decoded size of base64 content, counted rather than decoded (the
+ * decoder, like GMime's, skips what is not in the alphabet): every four
+ * characters of the alphabet are three bytes. */
+static size_t
+base64_size(GMimeStream *enc)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static unsigned char in[256];
+	static gsize once;
+	char buf[8192];
+	size_t chars = 0;
+	ssize_t got;
+
+	if (g_once_init_enter(&once)) {
+		for (const char *a = alphabet; *a; a++)
+			in[(unsigned char)*a] = 1;
+		g_once_init_leave(&once, 1);
+	}
+	if (enc == NULL || g_mime_stream_reset(enc) < 0)
+		return 0;
+	while ((got = g_mime_stream_read(enc, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			chars += in[(unsigned char)buf[i]];
+	g_mime_stream_reset(enc);
+	return chars * 3 / 4;
+}
+
 static size_t
 object_size(GMimeObject *o)
 {
@@ -579,10 +607,17 @@ object_size(GMimeObject *o)
 	size_t n;
 
 	if (GMIME_IS_PART(o)) {
-		GByteArray *ba = part_bytes(GMIME_PART(o));
+		GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(o));
 
-		n = ba->len;
-		g_byte_array_free(ba, TRUE);
+		if (w == NULL)
+			return 0;
+		if (g_mime_data_wrapper_get_encoding(w) ==
+		    GMIME_CONTENT_ENCODING_BASE64)
+			return base64_size(g_mime_data_wrapper_get_stream(w));
+		null = g_mime_stream_null_new();
+		g_mime_data_wrapper_write_to_stream(w, null);
+		n = (size_t)GMIME_STREAM_NULL(null)->written;
+		g_object_unref(null);
 		return n;
 	}
 	null = g_mime_stream_null_new();
