@@ -17,11 +17,11 @@ static const struct {
 } known_keys[] = {
 	{ "store", { "path", "busy_timeout_ms", NULL } },
 	{ "imap", { "host", "port", "tls", "ca_file", "pin_sha256", "user",
-	    "password_file", "poll_seconds", "folder", "processed_folder",
-	    NULL } },
-	{ "mailbox.*", { "kind", "address", "host", "port", "tls", "ca_file",
-	    "pin_sha256", "user", "password_file", "poll_seconds", "folder",
+	    "password_file", "poll_seconds", "timeout_seconds", "folder",
 	    "processed_folder", NULL } },
+	{ "mailbox.*", { "kind", "address", "host", "port", "tls", "ca_file",
+	    "pin_sha256", "user", "password_file", "poll_seconds",
+	    "timeout_seconds", "folder", "processed_folder", NULL } },
 	{ "smtp", { "url", "user", "password_file", "ca_file",
 	    "bounce_address", "tls", NULL } },
 	{ "staff", { "staff_domains", "authserv_id",
@@ -318,6 +318,11 @@ load_imap(loader *l, const char *group, const cfg_imap *def, cfg_imap *out)
 	if (rc)
 		return rc;
 	out->poll_seconds = (int)n;
+	rc = get_int(l, group, "timeout_seconds", def ? def->timeout_seconds :
+	    60, 1, 3600, &n);
+	if (rc)
+		return rc;
+	out->timeout_seconds = (int)n;
 	out->folder = get_str(l, group, "folder", def ? def->folder : "INBOX");
 	out->processed_folder = get_str(l, group, "processed_folder",
 	    def ? def->processed_folder : NULL);

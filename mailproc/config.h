@@ -25,6 +25,7 @@ typedef struct cfg_imap {
 	char *user;
 	char *password_file;
 	int poll_seconds;
+	int timeout_seconds;	/* connect and each read or write */
 	char *folder;
 	char *processed_folder;
 } cfg_imap;

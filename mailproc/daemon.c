@@ -31,7 +31,6 @@
 #define BACKOFF_MIN 1
 #define BACKOFF_MAX 300
 #define FETCH_CHUNK (8u << 20)
-#define IMAP_TIMEOUT 60
 #define SEND_BATCH 100
 
 typedef enum {
@@ -193,7 +192,7 @@ imap_conf_of(const watcher *w, imap_conf *ic)
 	ic->password = w->password;
 	ic->folder = c->folder;
 	ic->processed_folder = c->processed_folder;
-	ic->timeout_s = IMAP_TIMEOUT;
+	ic->timeout_s = c->timeout_seconds;
 	ic->max_message_bytes = w->r->cfg->max_message_bytes;
 	ic->fetch_chunk_bytes = FETCH_CHUNK;
 }
