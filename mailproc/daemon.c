@@ -226,11 +226,9 @@ on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 	mp_status rc;
 
 	rc = store_begin(st);
-	if (rc)
-		return rc;
-	if (raw)
+	if (!rc && raw)
 		rc = pipeline_message(w->d, w->mb, raw, len, 0, &outcome);
-	else
+	else if (!rc)
 		rc = quarantine_oversize(w, uid, size, &outcome);
 	if (!rc)
 		rc = store_imap_set(st, w->mb->name, w->uidvalidity, uid);
@@ -318,6 +316,9 @@ step_connect(watcher *w)
 	rc = store_imap_get(w->d->st, w->mb->name, &stored_validity,
 	    &w->last_uid);
 	if (rc) {
+		mp_log(LOG_WARNING, "%s: cannot read the UID checkpoint (%s: "
+		    "%s); retrying in %d s", w->mb->name, mp_status_str(rc),
+		    store_errmsg(w->d->st), w->backoff);
 		disconnect(w);
 		set_state(w, W_BACKOFF);
 		return;
@@ -498,7 +499,13 @@ sender_main(gpointer p)
 		mp_status rc = sender_drain(s, SEND_BATCH, &done);
 		char buf[64];
 
-		if (rc == MP_ERR_TEMP) {
+		if (rc && sender_store_failed(s)) {
+			/* Busy or full: no reason to wait on the server. */
+			mp_log(LOG_WARNING, "sender: the store is unavailable "
+			    "(%s: %s); retrying in 1 s", mp_status_str(rc),
+			    store_errmsg(d->st));
+			wait_ms = 1000;
+		} else if (rc == MP_ERR_TEMP) {
 			mp_log(LOG_WARNING, "sender: SMTP server unreachable; "
 			    "retrying in %d s", backoff);
 			wait_ms = backoff * 1000;

@@ -613,7 +613,7 @@ cmd_send(cli *c)
 		if (done < 100)
 			break;
 	}
-	if (rc == MP_ERR_TEMP)
+	if (rc == MP_ERR_TEMP && !sender_store_failed(s))
 		die_msg("send: the SMTP server could not be reached; the "
 		    "outbox keeps the rest for later");
 	else if (rc && d && err == NULL)

@@ -12,11 +12,43 @@
 #define BACKOFF_FIRST 60
 #define BACKOFF_MAX (4 * 3600)
 
+/* The outcome of one attempt on an outbox row, to record. */
+typedef struct mark {
+	int64_t id;
+	char *ticket;		/* NULL: no ticket to tell */
+	char *message_id;
+	char *status;
+	char *error;
+	int64_t next_at;
+	int64_t now;
+	char **delivered;	/* NULL-terminated */
+	char *event_detail;	/* a delivery_failed event, or NULL */
+} mark;
+
 struct sender {
 	desk *d;
 	smtp *smtp;
 	char *password;
+	/* Outcomes of deliveries the store could not take (busy or full):
+	 * recorded before anything more is sent, so a row the server has
+	 * is not sent again every time the sender retries. */
+	GPtrArray *marks;
+	int store_failed;	/* the last drain failed on the store */
 };
+
+static void
+mark_free(gpointer p)
+{
+	mark *k = p;
+
+	g_free(k->ticket);
+	g_free(k->message_id);
+	g_free(k->status);
+	g_free(k->error);
+	g_strfreev(k->delivered);
+	g_free(k->event_detail);
+	g_free(k);
+}
 
 int64_t
 sender_backoff(int attempts)
@@ -60,6 +92,7 @@ sender_new(desk *d, sender **out, char **err)
 	*out = NULL;
 	*err = NULL;
 	s->d = d;
+	s->marks = g_ptr_array_new_with_free_func(mark_free);
 	if (c->smtp.url == NULL) {
 		*err = g_strdup_printf("%s: [smtp] url is not set: mailproc "
 		    "cannot send", c->path);
@@ -92,6 +125,12 @@ sender_free(sender *s)
 	if (s == NULL)
 		return;
 	smtp_free(s->smtp);
+	if (s->marks && s->marks->len)
+		mp_log(LOG_WARNING, "sender: %u delivered notices could not be "
+		    "marked sent in the store; they will be sent again",
+		    s->marks->len);
+	if (s->marks)
+		g_ptr_array_free(s->marks, TRUE);
 	if (s->password)
 		memset(s->password, 0, strlen(s->password));
 	g_free(s->password);
@@ -117,26 +156,76 @@ envelope_from(const desk *d)
 	return d->cfg->mailboxes[0].address;
 }
 
-/* Records the outcome of one attempt on row o in one short transaction. */
+/* Records k in one short transaction. */
 static mp_status
-record(desk *d, const store_outbox *o, const char *status, const char *error,
-    int64_t next_at, char **delivered, const char *event_detail)
+record_mark(desk *d, const mark *k)
 {
-	int64_t now = clock_now();
 	mp_status rc = store_begin(d->st);
 
 	if (rc)
 		return rc;
-	rc = store_outbox_mark(d->st, o->id, status, error, next_at, now,
-	    (const char *const *)delivered);
-	if (!rc && event_detail && o->ticket)
-		rc = store_event_add(d->st, o->ticket, now, NULL,
-		    "delivery_failed", event_detail, o->message_id);
+	rc = store_outbox_mark(d->st, k->id, k->status, k->error, k->next_at,
+	    k->now, (const char *const *)k->delivered);
+	if (!rc && k->event_detail && k->ticket)
+		rc = store_event_add(d->st, k->ticket, k->now, NULL,
+		    "delivery_failed", k->event_detail, k->message_id);
 	if (!rc)
 		rc = store_commit(d->st);
 	if (rc)
 		store_rollback(d->st);
 	return rc;
+}
+
+/* Records the outcome of one attempt on row o; when the store cannot
+ * take it now, keeps it for the next drain and returns the failure. */
+static mp_status
+record(sender *s, const store_outbox *o, const char *status,
+    const char *error, int64_t next_at, char **delivered,
+    const char *event_detail)
+{
+	mark k = {
+		.id = o->id, .ticket = o->ticket, .message_id = o->message_id,
+		.status = (char *)status, .error = (char *)error,
+		.next_at = next_at, .now = clock_now(), .delivered = delivered,
+		.event_detail = (char *)event_detail,
+	};
+	mark *copy;
+	mp_status rc = record_mark(s->d, &k);
+
+	if (!rc)
+		return MP_OK;
+	copy = g_new0(mark, 1);
+	*copy = k;
+	copy->ticket = g_strdup(k.ticket);
+	copy->message_id = g_strdup(k.message_id);
+	copy->status = g_strdup(k.status);
+	copy->error = g_strdup(k.error);
+	copy->delivered = g_strdupv(k.delivered);
+	copy->event_detail = g_strdup(k.event_detail);
+	g_ptr_array_add(s->marks, copy);
+	s->store_failed = 1;
+	mp_log(LOG_WARNING, "%s: outbox %" G_GINT64_FORMAT " %s: %s, but the "
+	    "store cannot record it now (%s); kept until it can", o->ticket ?
+	    o->ticket : "-", o->id, o->message_id, status,
+	    store_errmsg(s->d->st));
+	return rc;
+}
+
+/* Records the kept outcomes, oldest first. */
+static mp_status
+record_kept(sender *s)
+{
+	while (s->marks->len) {
+		mp_status rc = record_mark(s->d, g_ptr_array_index(s->marks,
+		    0));
+
+		if (rc) {
+			s->store_failed = 1;
+			return rc;
+		}
+		g_ptr_array_remove_index(s->marks, 0);
+	}
+	return MP_OK;
 }
 
 /* Sends row o to its pending recipients.  *unreachable is set when the
@@ -201,17 +290,17 @@ send_row(sender *s, const store_outbox *o, int *unreachable)
 	g_ptr_array_add(done, NULL);
 	if (pending == 0) {
 		status = perm->len ? "failed" : "sent";
-		rc = record(d, o, status, perm->len ? perm->str : NULL, now,
+		rc = record(s, o, status, perm->len ? perm->str : NULL, now,
 		    (char **)done->pdata, perm->len ? perm->str : NULL);
 	} else if (now - o->created_at >= GIVE_UP_AFTER) {
 		error = g_strdup_printf("gave up after 3 days: %s%s%s",
 		    temp->str, perm->len ? "; " : "", perm->str);
-		rc = record(d, o, "failed", error, now, (char **)done->pdata,
+		rc = record(s, o, "failed", error, now, (char **)done->pdata,
 		    error);
 	} else {
 		error = g_strdup_printf("%s%s%s", temp->str, perm->len ?
 		    "; " : "", perm->str);
-		rc = record(d, o, "queued", error, now +
+		rc = record(s, o, "queued", error, now +
 		    sender_backoff(o->attempts + 1), (char **)done->pdata,
 		    NULL);
 	}
@@ -236,7 +325,16 @@ sender_drain(sender *s, int max, int *done)
 	int unreachable = 0;
 
 	*done = 0;
+	s->store_failed = 0;
+	rc = record_kept(s);
+	if (rc)
+		return rc;
 	rc = store_outbox_due(s->d->st, clock_now(), max, &rows);
+	if (rc) {
+		store_outbox_list_free(rows);
+		s->store_failed = 1;
+		return rc;
+	}
 	for (size_t i = 0; !rc && rows[i] && !unreachable; i++) {
 		rc = send_row(s, rows[i], &unreachable);
 		(*done)++;
@@ -245,6 +343,12 @@ sender_drain(sender *s, int max, int *done)
 	if (!rc && unreachable)
 		rc = MP_ERR_TEMP;
 	return rc;
+}
+
+int
+sender_store_failed(const sender *s)
+{
+	return s != NULL && s->store_failed;
 }
 
 mp_status

@@ -22,8 +22,13 @@ void sender_free(sender *s);
 
 /* Sends the rows due now, at most max.  *done counts rows attempted.
  * MP_ERR_TEMP when the server could not be reached (the caller waits
- * before trying again); store failures as they come. */
+ * before trying again); store failures as they come.  An outcome the
+ * store cannot take (busy or full) is kept in s and recorded first at
+ * the next call, before anything is sent. */
 mp_status sender_drain(sender *s, int max, int *done);
+
+/* 1 when the last sender_drain() failed on the store, not the server. */
+int sender_store_failed(const sender *s);
 
 /* Connects and authenticates without sending, for `mailproc check`;
  * *what says what happened (g_free()). */
