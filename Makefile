@@ -8,6 +8,7 @@
 #   make demo       install missing packages, build, run the demo
 #   make bench      the ingest benchmark (BENCH_N=10000 messages)
 #   make fuzz       the parsers' libFuzzer targets (fuzz/fuzz.mk, bench/fuzz)
+#   make stress     crash loop and server faults at full size (stress.mk)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -122,5 +123,6 @@ clean:
 .PHONY: all build-tests deps check test asan demo bench install clean
 
 include fuzz/fuzz.mk
+include tests/system/stress.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

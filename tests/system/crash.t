@@ -95,53 +95,60 @@ ok $? "$n messages written into the inbox"
 q() { sqlite3 -cmd '.timeout 5000' "file:$db?mode=ro" "$1" 2>/dev/null || echo 0; }
 rows() { [ -f "$db" ] && q 'SELECT count(*) FROM messages' || echo 0; }
 sent_rows() { [ -f "$db" ] && q "SELECT count(*) FROM outbox WHERE status = 'sent'" || echo 0; }
+unsent_rows() { [ -f "$db" ] && q "SELECT count(*) FROM outbox WHERE status != 'sent'" || echo 1; }
 received() { find "$smtp_dir" -name '*.json' | wc -l; }
 held() { cat "$smtp_dir/held" 2>/dev/null || echo 0; }
-# until_change SECONDS COMMAND TARGET - polls until COMMAND prints >= TARGET
-until_reached() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt $end ]; do
-		[ "$("$2")" -ge "$3" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-step=$(((n + rounds - 1) / rounds))
+# Each round kills at a moment of its kind; whatever the kind, it also
+# kills once the watcher has stored another $step messages, so the work
+# of the watcher spreads over the rounds.  A kind with nothing left to
+# wait for (all stored, or nothing left to send) becomes "random".
+step=$(((2 * n + rounds - 1) / rounds))
 kinds=(random store smtp-data smtp-count)
 declare -A killed
 for r in $(seq 1 "$rounds"); do
 	kind=${kinds[$(((r - 1) % 4))]}
-	before_rows=$(rows) before_recv=$(received)
+	before_rows=$(rows) before_recv=$(received) before_held=$(held)
+	case $kind in
+	store) [ "$before_rows" -lt "$n" ] || kind=smtp-count ;;
+	esac
+	case $kind in
+	smtp-*) [ "$before_rows" -lt "$n" ] || [ "$(unsent_rows)" -gt 0 ] || kind=random ;;
+	esac
+	cap=$((before_rows + step))
+	[ "$kind" = store ] && cap=$((before_rows + 1 + RANDOM % step))
+	want_recv=$((before_recv + 1 + RANDOM % 50))
 	[ "$kind" = smtp-data ] && echo "delay 5" >"$smtp_dir/mode"
+	t0=$(now_ms)
+	limit=$((t0 + 15000))
+	[ "$kind" = random ] && limit=$((t0 + 50 + RANDOM % 1500))
 	"$MAILPROC" -c "$conf" run 2>>"$work/run.log" &
 	daemon_pid=$!
-	t0=$(date +%s%N)
-	case $kind in
-	random) sleep "0.$(printf '%03d' $((RANDOM % 1000)))"; how="after a random sleep" ;;
-	store)
-		want=$((before_rows + 1 + RANDOM % step))
-		until_reached 30 rows "$want" && how="after $((want - before_rows)) new message rows" ||
-			how="(store: no new rows in 30 s)"
-		;;
-	smtp-data)
-		h=$(held)
-		until_reached 30 held $((h + 1)) && how="while the SMTP server held a DATA" ||
-			how="(smtp-data: no DATA in 30 s)"
-		;;
-	smtp-count)
-		want=$((before_recv + 1 + RANDOM % step))
-		until_reached 30 received "$want" && how="after $((want - before_recv)) new deliveries" ||
-			how="(smtp-count: no deliveries in 30 s)"
-		;;
-	esac
+	how="$kind: nothing happened in 15 s"
+	[ "$kind" = random ] && how="random"
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		got=$(rows)
+		if [ "$got" -ge "$cap" ] && [ "$before_rows" -lt "$n" ]; then
+			how="$kind: after $((got - before_rows)) new message rows"
+			break
+		fi
+		if [ "$kind" = smtp-data ] && [ "$(held)" -gt "$before_held" ]; then
+			how="$kind: while the SMTP server held a DATA"
+			break
+		fi
+		if [ "$kind" = smtp-count ] && [ "$(received)" -ge "$want_recv" ]; then
+			how="$kind: after $(($(received) - before_recv)) new deliveries"
+			break
+		fi
+		sleep 0.01
+	done
 	kill -KILL "$daemon_pid" 2>/dev/null
 	wait "$daemon_pid" 2>/dev/null
 	daemon_pid=
 	: >"$smtp_dir/mode"
-	ms=$((($(date +%s%N) - t0) / 1000000))
 	killed[$kind]=$((${killed[$kind]:-0} + 1))
-	echo "# round $r: SIGKILL $how, ${ms} ms after start; messages $(rows)/$n, sent rows $(sent_rows), deliveries $(received)"
+	echo "# round $r: SIGKILL $how, $(($(now_ms) - t0)) ms after start; messages $(rows)/$n, sent rows $(sent_rows), deliveries $(received)"
 done
 
 timeout 300 "$MAILPROC" -c "$conf" run --once 2>>"$work/run.log"

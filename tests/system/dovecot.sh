@@ -6,6 +6,8 @@
 #                             DOVECOT_TLS_PORT (implicit TLS), DOVECOT_CERT
 #                             (the server's PEM certificate, its own CA) and
 #                             DOVECOT_PGID; also writes them to DIR/dovecot.env
+#                             (with DOVECOT_PORTS="PORT TLS_PORT" set, on
+#                             those ports: a restart clients can find again)
 #   dovecot_stop DIR          TERM to the whole process group, KILL after 10 s
 #   dovecot_deliver DIR USER FILE   drop FILE into USER's Maildir/new
 #   dovecot_count DIR USER FOLDER   messages in FOLDER (new + cur)
@@ -141,8 +143,13 @@ dovecot_start() {
 
 	# A port found free can be taken before Dovecot binds it: retry.
 	for _ in 1 2 3 4 5; do
-		port=$(dovecot_free_port) && tls_port=$(dovecot_free_port) ||
-			return 1
+		if [ -n "${DOVECOT_PORTS:-}" ]; then
+			set -- "$dir" $DOVECOT_PORTS
+			port=$2 tls_port=$3
+		else
+			port=$(dovecot_free_port) &&
+				tls_port=$(dovecot_free_port) || return 1
+		fi
 		[ "$port" = "$tls_port" ] && continue
 		dovecot_conf "$dir" "$port" "$tls_port" >"$dir/dovecot.conf"
 		rm -rf "$dir/run"
