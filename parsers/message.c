@@ -392,6 +392,10 @@ to_utf8(const char *s, size_t len, const char *charset)
 	char *out = NULL;
 	gsize written = 0;
 
+	/* An empty part has no buffer at all (s is NULL), and memchr() and
+	 * g_convert() must not see a NULL pointer even for 0 bytes. */
+	if (len == 0)
+		return g_strdup("");
 	/* Most mail is UTF-8 or ASCII already: no iconv round trip. */
 	if ((charset == NULL || *charset == '\0' ||
 	    g_ascii_strcasecmp(charset, "utf-8") == 0 ||
