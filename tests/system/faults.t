@@ -228,7 +228,7 @@ fault_smtp() {
 	else
 		stop_daemon
 		# Shortened: the clock jumps over the rows' backoff instead.
-		MAILPROC_NOW=$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ) "$MAILPROC" -c "$conf" send >/dev/null
+		MAILPROC_NOW=$(date -u -d '+30 minutes' +%Y-%m-%dT%H:%M:%SZ) "$MAILPROC" -c "$conf" send >/dev/null 2>>"$log"
 		ok $? "smtp: after the backoff the rest goes out (mailproc send, clock +30 min)"
 	fi
 	is "$daemon_rc" 0 "smtp: SIGTERM, exit 0"
