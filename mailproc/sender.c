@@ -9,6 +9,13 @@
 #include "mailproc/smtp.h"
 
 #define GIVE_UP_AFTER (3 * 24 * 3600)
+/* Outcomes are recorded in groups, one transaction (one fsync) for at
+ * most GROUP_ROWS rows or GROUP_MS of sending: a crash loses the record
+ * of at most one group, whose notices are then sent again (at least
+ * once, never lost), and the group's write lock delays a watcher's
+ * commit by a few milliseconds only. */
+#define GROUP_ROWS 64
+#define GROUP_MS 100
 #define BACKOFF_FIRST 60
 #define BACKOFF_MAX (4 * 3600)
 
@@ -33,6 +40,7 @@ struct sender {
 	 * recorded before anything more is sent, so a row the server has
 	 * is not sent again every time the sender retries. */
 	GPtrArray *marks;
+	int64_t marks_since;	/* monotonic time of the oldest kept mark */
 	int store_failed;	/* the last drain failed on the store */
 };
 
@@ -156,75 +164,66 @@ envelope_from(const desk *d)
 	return d->cfg->mailboxes[0].address;
 }
 
-/* Records k in one short transaction. */
+/* Records the kept outcomes, oldest first, in one transaction; on a
+ * failure they are all kept for the next try. */
 static mp_status
-record_mark(desk *d, const mark *k)
+record_kept(sender *s)
 {
-	mp_status rc = store_begin(d->st);
+	desk *d = s->d;
+	mp_status rc;
 
-	if (rc)
-		return rc;
-	rc = store_outbox_mark(d->st, k->id, k->status, k->error, k->next_at,
-	    k->now, (const char *const *)k->delivered);
-	if (!rc && k->event_detail && k->ticket)
-		rc = store_event_add(d->st, k->ticket, k->now, NULL,
-		    "delivery_failed", k->event_detail, k->message_id);
+	if (s->marks->len == 0)
+		return MP_OK;
+	rc = store_begin(d->st);
+	for (guint i = 0; !rc && i < s->marks->len; i++) {
+		const mark *k = g_ptr_array_index(s->marks, i);
+
+		rc = store_outbox_mark(d->st, k->id, k->status, k->error,
+		    k->next_at, k->now, (const char *const *)k->delivered);
+		if (!rc && k->event_detail && k->ticket)
+			rc = store_event_add(d->st, k->ticket, k->now, NULL,
+			    "delivery_failed", k->event_detail,
+			    k->message_id);
+	}
 	if (!rc)
 		rc = store_commit(d->st);
-	if (rc)
+	if (rc) {
 		store_rollback(d->st);
-	return rc;
+		s->store_failed = 1;
+		mp_log(LOG_WARNING, "outbox: %u delivery outcomes cannot be "
+		    "recorded now (%s); kept until they can", s->marks->len,
+		    store_errmsg(d->st));
+		return rc;
+	}
+	g_ptr_array_set_size(s->marks, 0);
+	return MP_OK;
 }
 
-/* Records the outcome of one attempt on row o; when the store cannot
- * take it now, keeps it for the next drain and returns the failure. */
+/* Keeps the outcome of one attempt on row o and records the group when
+ * it is full or old enough; a failure to record is returned (the
+ * outcomes stay kept for the next drain). */
 static mp_status
 record(sender *s, const store_outbox *o, const char *status,
     const char *error, int64_t next_at, char **delivered,
     const char *event_detail)
 {
-	mark k = {
-		.id = o->id, .ticket = o->ticket, .message_id = o->message_id,
-		.status = (char *)status, .error = (char *)error,
-		.next_at = next_at, .now = clock_now(), .delivered = delivered,
-		.event_detail = (char *)event_detail,
-	};
-	mark *copy;
-	mp_status rc = record_mark(s->d, &k);
+	mark *k = g_new0(mark, 1);
 
-	if (!rc)
-		return MP_OK;
-	copy = g_new0(mark, 1);
-	*copy = k;
-	copy->ticket = g_strdup(k.ticket);
-	copy->message_id = g_strdup(k.message_id);
-	copy->status = g_strdup(k.status);
-	copy->error = g_strdup(k.error);
-	copy->delivered = g_strdupv(k.delivered);
-	copy->event_detail = g_strdup(k.event_detail);
-	g_ptr_array_add(s->marks, copy);
-	s->store_failed = 1;
-	mp_log(LOG_WARNING, "%s: outbox %" G_GINT64_FORMAT " %s: %s, but the "
-	    "store cannot record it now (%s); kept until it can", o->ticket ?
-	    o->ticket : "-", o->id, o->message_id, status,
-	    store_errmsg(s->d->st));
-	return rc;
-}
-
-/* Records the kept outcomes, oldest first. */
-static mp_status
-record_kept(sender *s)
-{
-	while (s->marks->len) {
-		mp_status rc = record_mark(s->d, g_ptr_array_index(s->marks,
-		    0));
-
-		if (rc) {
-			s->store_failed = 1;
-			return rc;
-		}
-		g_ptr_array_remove_index(s->marks, 0);
-	}
+	k->id = o->id;
+	k->ticket = g_strdup(o->ticket);
+	k->message_id = g_strdup(o->message_id);
+	k->status = g_strdup(status);
+	k->error = g_strdup(error);
+	k->next_at = next_at;
+	k->now = clock_now();
+	k->delivered = g_strdupv(delivered);
+	k->event_detail = g_strdup(event_detail);
+	if (s->marks->len == 0)
+		s->marks_since = g_get_monotonic_time();
+	g_ptr_array_add(s->marks, k);
+	if (s->marks->len >= GROUP_ROWS || g_get_monotonic_time() -
+	    s->marks_since >= GROUP_MS * 1000)
+		return record_kept(s);
 	return MP_OK;
 }
 
@@ -340,6 +339,8 @@ sender_drain(sender *s, int max, int *done)
 		(*done)++;
 	}
 	store_outbox_list_free(rows);
+	if (!rc)
+		rc = record_kept(s);
 	if (!rc && unreachable)
 		rc = MP_ERR_TEMP;
 	return rc;
