@@ -2,10 +2,10 @@
  * daemon.c - the watcher and sender threads, signals and reloads.
  *
  * Each watcher is a state machine (connect, fetch, wait, backoff); it
- * commits each message, its outbox rows and the UID checkpoint in one
- * transaction, and only then flags and moves the message on the server.
- * Signals reach the threads through a pipe that becomes readable when
- * they must stop: they finish the message in hand and return.
+ * commits groups of messages, their outbox rows and the UID checkpoint
+ * in one transaction each, and only then flags and moves the messages on
+ * the server.  Signals reach the threads through a pipe that becomes
+ * readable when they must stop: they commit what is in hand and return.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +32,8 @@
 #define BACKOFF_MAX 300
 #define FETCH_CHUNK (8u << 20)
 #define SEND_BATCH 100
+#define GROUP_MESSAGES 64
+#define GROUP_MS 100
 
 typedef enum {
 	W_CONNECT,
@@ -69,8 +71,14 @@ typedef struct watcher {
 	imap *conn;
 	watch_state state;
 	uint32_t uidvalidity;
-	uint32_t last_uid;
+	uint32_t last_uid;	/* the committed checkpoint */
 	GArray *done_uids;	/* committed, to flag and move */
+	/* The open group: processed in the current transaction. */
+	unsigned group_n;
+	uint32_t group_last;
+	int64_t group_since;	/* monotonic, at its first message */
+	GArray *group_uids;	/* to flag and move once committed */
+	GPtrArray *group_log;	/* their log lines, written once committed */
 	int backoff;
 	char *password;
 } watcher;
@@ -216,47 +224,117 @@ quarantine_oversize(watcher *w, uint32_t uid, size_t size, char **outcome)
 	return rc;
 }
 
-/* The fetch callback: one message, one transaction with its checkpoint. */
+/* Ends the open group: rolls it back and says which UIDs go again. */
+static void
+group_abort(watcher *w, uint32_t failed, mp_status rc)
+{
+	store *st = w->d->st;
+
+	if (w->group_n)
+		mp_log(LOG_WARNING, "%s: UID %u not processed (%s: %s); it "
+		    "and the %u processed before it in the same transaction "
+		    "will be fetched again", w->mb->name, failed,
+		    mp_status_str(rc), store_errmsg(st), w->group_n);
+	else
+		mp_log(LOG_WARNING, "%s: UID %u not processed (%s: %s); it "
+		    "will be fetched again", w->mb->name, failed,
+		    mp_status_str(rc), store_errmsg(st));
+	store_rollback(st);
+	w->group_n = 0;
+	g_array_set_size(w->group_uids, 0);
+	g_ptr_array_set_size(w->group_log, 0);
+}
+
+/* Commits the open group with its checkpoint; only then are its messages
+ * logged, queued for flagging and moving, and the sender woken. */
+static mp_status
+group_commit(watcher *w)
+{
+	store *st = w->d->st;
+	mp_status rc;
+
+	if (w->group_n == 0)
+		return MP_OK;
+	rc = store_imap_set(st, w->mb->name, w->uidvalidity, w->group_last);
+	if (!rc)
+		rc = store_commit(st);
+	if (rc) {
+		group_abort(w, w->group_last, rc);
+		return rc;
+	}
+	for (guint i = 0; i < w->group_log->len; i++)
+		mp_log(LOG_INFO, "%s", (char *)g_ptr_array_index(w->group_log,
+		    i));
+	g_array_append_vals(w->done_uids, w->group_uids->data,
+	    w->group_uids->len);
+	w->last_uid = w->group_last;
+	w->group_n = 0;
+	g_array_set_size(w->group_uids, 0);
+	g_ptr_array_set_size(w->group_log, 0);
+	wake_sender(w->r);
+	return MP_OK;
+}
+
+/*
+ * The fetch callback.  Messages are committed in groups, each one
+ * transaction with the checkpoint of its last UID, so that a commit's
+ * fsync is paid once per group: a group ends at GROUP_MESSAGES messages,
+ * after GROUP_MS, at the end of each fetched chunk (never held over a
+ * network wait) and when the run stops.  A failure rolls the whole group
+ * back and the fetch starts again after the last committed UID.
+ */
 static mp_status
 on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 {
 	watcher *w = ctx;
 	store *st = w->d->st;
 	char *outcome = NULL;
-	mp_status rc;
+	char key[72] = "-";
+	mp_status rc = MP_OK;
 
-	rc = store_begin(st);
-	if (!rc && raw)
+	if (w->group_n == 0) {
+		if ((rc = store_begin(st)) != MP_OK) {
+			mp_log(LOG_WARNING, "%s: UID %u not processed (%s: %s); "
+			    "it will be fetched again", w->mb->name, uid,
+			    mp_status_str(rc), store_errmsg(st));
+			return rc;
+		}
+		w->group_since = g_get_monotonic_time();
+	}
+	if (raw)
 		rc = pipeline_message(w->d, w->mb, raw, len, 0, &outcome);
-	else if (!rc)
+	else
 		rc = quarantine_oversize(w, uid, size, &outcome);
-	if (!rc)
-		rc = store_imap_set(st, w->mb->name, w->uidvalidity, uid);
-	if (!rc)
-		rc = store_commit(st);
 	if (rc) {
-		store_rollback(st);
-		mp_log(LOG_WARNING, "%s: UID %u not processed (%s: %s); it "
-		    "will be fetched again", w->mb->name, uid,
-		    mp_status_str(rc), store_errmsg(st));
 		g_free(outcome);
+		group_abort(w, uid, rc);
 		return rc;
 	}
-	{
-		char key[72];
-
-		if (raw)
-			msg_key(raw, len, key);
-		mp_log(LOG_INFO, "%s: UID %u %s: %s", w->mb->name, uid,
-		    raw ? key : "-", outcome);
-	}
+	if (raw)
+		msg_key(raw, len, key);
+	g_ptr_array_add(w->group_log, g_strdup_printf("%s: UID %u %s: %s",
+	    w->mb->name, uid, key, outcome));
 	g_free(outcome);
-	w->last_uid = uid;
 	if (raw)	/* over-size ones stay where they are */
-		g_array_append_val(w->done_uids, uid);
-	wake_sender(w->r);
-	/* SIGTERM: finish the message in hand, then stop. */
-	return atomic_load(&w->r->stopping) ? MP_ERR_REFUSED : MP_OK;
+		g_array_append_val(w->group_uids, uid);
+	w->group_n++;
+	w->group_last = uid;
+	if (w->group_n >= GROUP_MESSAGES || g_get_monotonic_time() -
+	    w->group_since >= GROUP_MS * 1000)
+		rc = group_commit(w);
+	/* SIGTERM: commit what is in hand, then stop. */
+	if (!rc && atomic_load(&w->r->stopping)) {
+		rc = group_commit(w);
+		if (!rc)
+			rc = MP_ERR_REFUSED;
+	}
+	return rc;
+}
+
+static mp_status
+on_chunk(void *ctx)
+{
+	return group_commit(ctx);
 }
 
 static void
@@ -346,7 +424,11 @@ step_fetch(watcher *w)
 	mp_status rc;
 
 	g_array_set_size(w->done_uids, 0);
-	rc = imap_fetch_new(w->conn, w->last_uid, on_message, w, &err);
+	rc = imap_fetch_new(w->conn, w->last_uid, on_message, on_chunk, w,
+	    &err);
+	/* What is in hand was processed whole: a link failure came later. */
+	if (group_commit(w) && !rc)
+		rc = MP_ERR_TEMP;
 	if (w->done_uids->len) {
 		char *merr = NULL;
 
@@ -441,6 +523,8 @@ watcher_main(gpointer p)
 		goto done;
 	}
 	w->done_uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	w->group_uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	w->group_log = g_ptr_array_new_with_free_func(g_free);
 	w->backoff = BACKOFF_MIN;
 	w->state = W_CONNECT;
 	while (w->state != W_DONE) {
@@ -460,6 +544,10 @@ done:
 	disconnect(w);
 	if (w->done_uids)
 		g_array_free(w->done_uids, TRUE);
+	if (w->group_uids)
+		g_array_free(w->group_uids, TRUE);
+	if (w->group_log)
+		g_ptr_array_free(w->group_log, TRUE);
 	desk_close(w->d);
 	if (w->password)
 		memset(w->password, 0, strlen(w->password));

@@ -818,8 +818,8 @@ done:
 }
 
 mp_status
-imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb, void *ctx,
-    char **err)
+imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
+    imap_chunk_cb chunk_done, void *ctx, char **err)
 {
 	GArray *list = NULL;
 	struct entry *e;
@@ -848,6 +848,8 @@ imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb, void *ctx,
 	for (i = 0; i < n; i = j) {
 		if (oversize(m, e[i].size)) {
 			st = cb(ctx, e[i].uid, NULL, 0, e[i].size);
+			if (st == MP_OK && chunk_done != NULL)
+				st = chunk_done(ctx);
 			if (st != MP_OK)
 				goto done;
 			j = i + 1;
@@ -861,6 +863,8 @@ imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb, void *ctx,
 			sum += e[j].size;
 		}
 		if ((st = fetch_bodies(m, e + i, j - i, cb, ctx, err)) != MP_OK)
+			goto done;
+		if (chunk_done != NULL && (st = chunk_done(ctx)) != MP_OK)
 			goto done;
 	}
 done:

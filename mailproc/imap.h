@@ -79,15 +79,24 @@ typedef mp_status (*imap_message_cb)(void *ctx, uint32_t uid,
     const char *raw, size_t len, size_t size);
 
 /*
+ * Called when every message of one chunk has been handed to the message
+ * callback, before the next chunk is requested: the moment to commit
+ * what is in hand without holding it over a wait on the network.  A
+ * non-OK return stops the fetch like the message callback's.
+ */
+typedef mp_status (*imap_chunk_cb)(void *ctx);
+
+/*
  * Fetches every message with UID > after_uid: first `UID FETCH after+1:*
  * (UID RFC822.SIZE)`, then `UID FETCH a:b (UID BODY.PEEK[])` in chunks
  * whose sizes add up to at most fetch_chunk_bytes (one message at least;
  * 0 means 8 MiB; max_message_bytes 0 means no limit).  Messages expunged
- * between the two steps are skipped.  Returns the callback's status when
- * it stops the fetch, MP_ERR_TEMP on link failure.
+ * between the two steps are skipped.  chunk_done (may be NULL) follows
+ * each chunk.  Returns a callback's status when it stops the fetch,
+ * MP_ERR_TEMP on link failure.
  */
 mp_status imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
-    void *ctx, char **err);
+    imap_chunk_cb chunk_done, void *ctx, char **err);
 
 /*
  * After the caller committed: sets \Seen on uids and, when
