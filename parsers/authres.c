@@ -8,8 +8,23 @@
 
 #define AUTHRES_MAX 8192
 
+/* Stands in for a separator inside a quoted string: no token holds it. */
+#define QUOTED_SEP '\x01'
+
+/* A quoted string is one value (RFC 8601 2.2, pvalue): the ';' and white
+ * space inside it must not split it. */
+static char
+quoted_char(char c)
+{
+	return c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' ?
+	    QUOTED_SEP : c;
+}
+
 /* Copies value without RFC 5322 comments (nested parentheses, quoted
- * pairs) and with quoted strings' quotes removed. */
+ * pairs) and with quoted strings' quotes removed, their separators
+ * replaced by QUOTED_SEP: a value the sender chooses, such as
+ * smtp.mailfrom="x;dmarc=pass "@evil.example, cannot start a result or a
+ * property of its own. */
 static char *
 strip_comments(const char *v)
 {
@@ -19,7 +34,7 @@ strip_comments(const char *v)
 	for (const char *p = v; *p; p++) {
 		if (*p == '\\' && p[1] && (depth || quoted)) {
 			if (!depth)
-				g_string_append_c(out, p[1]);
+				g_string_append_c(out, quoted_char(p[1]));
 			p++;
 			continue;
 		}
@@ -27,7 +42,7 @@ strip_comments(const char *v)
 			if (*p == '"')
 				quoted = 0;
 			else
-				g_string_append_c(out, *p);
+				g_string_append_c(out, quoted_char(*p));
 			continue;
 		}
 		if (*p == '(') {
@@ -73,7 +88,7 @@ resinfo_passes(char *info, const char *from_domain)
 	char **tok = g_strsplit_set(g_strstrip(info), " ", -1);
 	const char *method = NULL, *result = NULL;
 	const char *header_d = NULL, *header_from = NULL;
-	int pass = 0;
+	int pass = 0, ambiguous = 0;
 
 	for (int i = 0; tok[i]; i++) {
 		char *eq = strchr(tok[i], '=');
@@ -86,12 +101,17 @@ resinfo_passes(char *info, const char *from_domain)
 			result = eq + 1;
 			continue;
 		}
-		if (g_ascii_strcasecmp(tok[i], "header.d") == 0)
+		/* A property given twice is ambiguous: no pass. */
+		if (g_ascii_strcasecmp(tok[i], "header.d") == 0) {
+			ambiguous |= header_d != NULL;
 			header_d = eq + 1;
-		else if (g_ascii_strcasecmp(tok[i], "header.from") == 0)
+		} else if (g_ascii_strcasecmp(tok[i], "header.from") == 0) {
+			ambiguous |= header_from != NULL;
 			header_from = eq + 1;
+		}
 	}
-	if (method && result && g_ascii_strcasecmp(result, "pass") == 0) {
+	if (method && result && !ambiguous &&
+	    g_ascii_strcasecmp(result, "pass") == 0) {
 		if (g_ascii_strcasecmp(method, "dmarc") == 0)
 			pass = header_from == NULL ||
 			    g_ascii_strcasecmp(header_from, from_domain) == 0;

@@ -14,8 +14,10 @@
  * from from_domain is authenticated: dmarc=pass (with header.from, when
  * given, equal to from_domain), or dkim=pass with header.d equal to
  * from_domain or a parent domain of it (relaxed alignment).  Comments in
- * parentheses are ignored; names compare case-insensitively.  Returns 0
- * otherwise, including for NULL or malformed input.
+ * parentheses are ignored; a quoted string is one value, whatever ';' or
+ * spaces it holds; names compare case-insensitively.  A result naming
+ * header.d or header.from twice does not pass.  Returns 0 otherwise,
+ * including for NULL or malformed input.
  */
 int authres_passes(const char *value, const char *authserv_id,
     const char *from_domain);

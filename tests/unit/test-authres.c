@@ -55,6 +55,24 @@ static const struct {
 	    "corp.example", "corp.example", 0 },
 	{ "folded value", "mx.corp.example;\r\n\tdkim=pass\r\n "
 	    "header.d=corp.example", "corp.example", 1 },
+	{ "a ';' in a quoted value starts no result", "mx.corp.example; "
+	    "spf=none smtp.mailfrom=\"x;dmarc=pass \"@evil.example",
+	    "corp.example", 0 },
+	{ "a quoted-pair ';' starts no result", "mx.corp.example; "
+	    "spf=none smtp.mailfrom=\"x\\;dmarc=pass \"@evil.example",
+	    "corp.example", 0 },
+	{ "a space in a quoted value starts no property", "mx.corp.example; "
+	    "dkim=pass header.d=evil.example header.s=\"s "
+	    "header.d=corp.example\"", "corp.example", 0 },
+	{ "header.d given twice", "mx.corp.example; dkim=pass "
+	    "header.d=evil.example header.d=corp.example", "corp.example", 0 },
+	{ "header.from given twice", "mx.corp.example; dmarc=pass "
+	    "header.from=corp.example header.from=evil.example",
+	    "corp.example", 0 },
+	{ "a quoted value with a space leaves the next result whole",
+	    "mx.corp.example; "
+	    "spf=pass smtp.mailfrom=\"a b\"@corp.example; dkim=pass "
+	    "header.d=corp.example", "corp.example", 1 },
 };
 
 int
