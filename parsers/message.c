@@ -21,6 +21,7 @@ msg_limits_default(msg_limits *l)
 	l->max_line = 1u << 20;
 	l->max_header = 64u << 10;
 	l->max_headers = 1000;
+	l->max_fields = 10000;
 	l->max_parts = 500;
 	l->max_depth = 32;
 	l->max_text = 1u << 20;
@@ -232,76 +233,304 @@ msgid_bracket(const char *id)
 
 /* ---- limits checked on the raw bytes ----------------------------------- */
 
-/* 1 when the line starts with a field name and a colon (RFC 5322 2.2). */
-static int
-is_field_start(const char *p, size_t n)
-{
-	size_t i = 0;
+/*
+ * The structure scan.  GMime holds every header field and every MIME part
+ * of a message in memory, at a few hundred bytes each, so their numbers
+ * are bounded on the raw bytes before GMime sees them.  The scan follows
+ * GMime's own reading (gmime-parser.c) and errs on the side of counting
+ * more, never fewer:
+ *  - a header block ends at a blank line or a boundary line, not at a
+ *    line that is not a field (GMime reads on and drops such lines);
+ *  - a field name may have blanks before its colon and bytes >= 0x80;
+ *  - a line "--B" (then only white space) opens a part for every
+ *    boundary B declared by any Content-Type field seen so far, and a
+ *    header block follows it; a boundary parameter it cannot read for
+ *    certain (RFC 2231, comments, encoded words, 8-bit bytes) makes
+ *    every line starting with "--" count as one;
+ *  - the body of a part whose Content-Type mentions "message" (rfc822,
+ *    global, news) is another header block, and so is the body of every
+ *    part of a message that mentions "digest" (whose parts default to
+ *    message/rfc822).
+ * Each header block counts as a MIME part.
+ */
+typedef struct scan {
+	const msg_limits *lim;
+	GHashTable *bounds;	/* boundaries without the "--" and without
+				 * trailing white space */
+	GString *key;		/* a line looked up in bounds */
+	int any_dash;		/* every "--" line may be a boundary */
+	int digest;		/* parts may default to message/rfc822 */
+	int in_block;		/* inside a header block */
+	int block_top;		/* ... the top-level one */
+	int block_after_delim;	/* ... that follows a boundary line */
+	int block_message;	/* ... whose Content-Type makes the body a
+				 * message */
+	unsigned blocks;	/* header blocks so far */
+	unsigned fields;	/* fields in this block */
+	unsigned fields_all;	/* fields in all blocks */
+	size_t field;		/* bytes of the current field; 0: not a field */
+	GString *ctype;		/* the current Content-Type value, or NULL */
+} scan;
 
-	while (i < n && p[i] > ' ' && p[i] < 0x7f && p[i] != ':')
-		i++;
-	return i > 0 && i < n && p[i] == ':';
+static int
+is_lwsp_or_ctl(char c)
+{
+	return (unsigned char)c <= ' ';
 }
 
-/* Checks line lengths, the top-level header and the number of MIME parts
- * (by counting Content-Type fields) before GMime builds a tree. */
+/* Returns the length of the field name of a header line (without the
+ * blanks GMime allows before the colon), or 0 when GMime would not take
+ * the line as a field: no colon, a control character or a blank inside
+ * the name, or an empty name. */
+static size_t
+field_name(const char *p, size_t n)
+{
+	size_t i, name = 0;
+	int blank = 0;
+
+	for (i = 0; i < n && p[i] != ':'; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == ' ' || c == '\t')
+			blank = 1;
+		else if (blank || c < 0x20 || c == 0x7f)
+			return 0;
+		else
+			name = i + 1;
+	}
+	return i < n ? name : 0;
+}
+
+/* Adds the boundary b (n bytes) to the set.  Its trailing white space
+ * goes: boundary lines are compared without theirs (GMime allows white
+ * space after the boundary), which makes "b" match "b " too. */
+static void
+scan_add_boundary(scan *s, const char *b, size_t n)
+{
+	while (n > 0 && is_lwsp_or_ctl(b[n - 1]))
+		n--;
+	if (n > 0)
+		g_hash_table_add(s->bounds, g_strndup(b, n));
+}
+
+/* Reads the boundary parameters of an unfolded Content-Type value the way
+ * GMime's loose parameter parser does; anything less certain sets
+ * any_dash.  Also notes message and digest types. */
+static void
+scan_content_type(scan *s, const char *v, size_t n)
+{
+	char *lower = g_ascii_strdown(v, (gssize)n);
+	const char *at = lower;
+
+	if (strstr(lower, "message"))
+		s->block_message = 1;
+	if (strstr(lower, "digest"))
+		s->digest = 1;
+	while ((at = strstr(at, "boundary")) != NULL) {
+		size_t i = (size_t)(at - lower), k = i + 8, j = i, e;
+		const char *val;
+		size_t vlen;
+
+		at += 8;
+		while (j > 0 && (lower[j - 1] == ' ' || lower[j - 1] == '\t'))
+			j--;
+		while (k < n && (lower[k] == ' ' || lower[k] == '\t'))
+			k++;
+		if (j == 0 || lower[j - 1] != ';' || k >= n || lower[k] != '=') {
+			s->any_dash = 1;	/* boundary*0=, a comment, ... */
+			continue;
+		}
+		k++;
+		while (k < n && (v[k] == ' ' || v[k] == '\t'))
+			k++;
+		if (k < n && v[k] == '"') {
+			const char *close = memchr(v + k + 1, '"', n - k - 1);
+
+			if (close == NULL || memchr(v + k + 1, '\\',
+			    (size_t)(close - v - k - 1))) {
+				s->any_dash = 1;
+				continue;
+			}
+			val = v + k + 1;
+			vlen = (size_t)(close - val);
+		} else {
+			for (e = k; e < n && v[e] != ';'; e++)
+				;
+			while (e > k && is_lwsp_or_ctl(v[e - 1]))
+				e--;
+			val = v + k;
+			vlen = e - k;
+			if (memchr(val, '(', vlen) || memchr(val, '"', vlen)) {
+				s->any_dash = 1;
+				continue;
+			}
+		}
+		for (size_t c = 0; c < vlen; c++)
+			if ((unsigned char)val[c] >= 0x80 || (val[c] == '=' &&
+			    c + 1 < vlen && val[c + 1] == '?'))
+				s->any_dash = 1;
+		scan_add_boundary(s, val, vlen);
+	}
+	g_free(lower);
+}
+
+static void
+scan_field_end(scan *s)
+{
+	if (s->ctype) {
+		scan_content_type(s, s->ctype->str, s->ctype->len);
+		g_string_free(s->ctype, TRUE);
+		s->ctype = NULL;
+	}
+	s->field = 0;
+}
+
+static mp_status
+scan_block_start(scan *s, int top, int after_delim, char **reason)
+{
+	s->in_block = 1;
+	s->block_top = top;
+	s->block_after_delim = after_delim;
+	s->block_message = 0;
+	s->fields = 0;
+	if (++s->blocks > s->lim->max_parts) {
+		*reason = g_strdup_printf("more than %u MIME parts",
+		    s->lim->max_parts);
+		return MP_ERR_LIMIT;
+	}
+	return MP_OK;
+}
+
+/* Looks at a line p (n bytes) starting with "--": 0 when it is not a
+ * boundary line, 1 when it opens a part, 2 when it closes a multipart. */
+static int
+scan_delimiter(scan *s, const char *p, size_t n)
+{
+	if (s->any_dash)
+		return 1;
+	while (n > 2 && is_lwsp_or_ctl(p[n - 1]))
+		n--;
+	g_string_truncate(s->key, 0);
+	g_string_append_len(s->key, p + 2, (gssize)(n - 2));
+	if (g_hash_table_contains(s->bounds, s->key->str))
+		return 1;
+	if (n < 4 || p[n - 1] != '-' || p[n - 2] != '-')
+		return 0;
+	n -= 2;
+	while (n > 2 && is_lwsp_or_ctl(p[n - 1]))
+		n--;
+	g_string_truncate(s->key, n - 2);
+	return g_hash_table_contains(s->bounds, s->key->str) ? 2 : 0;
+}
+
+/* One line of a header block (not blank, not a boundary). */
+static mp_status
+scan_header_line(scan *s, const char *p, size_t line, size_t bare,
+    char **reason)
+{
+	const msg_limits *lim = s->lim;
+	size_t name;
+
+	if (p[0] == ' ' || p[0] == '\t') {
+		if (s->field == 0)
+			return MP_OK;	/* continues a line GMime drops */
+		s->field += line;
+		if (s->ctype)
+			g_string_append_len(s->ctype, p, (gssize)bare);
+	} else {
+		scan_field_end(s);
+		name = field_name(p, bare);
+		if (name == 0)
+			return MP_OK;
+		if (++s->fields > lim->max_headers) {
+			*reason = s->block_top ? g_strdup_printf("more than %u "
+			    "header fields", lim->max_headers) :
+			    g_strdup_printf("more than %u header fields in "
+			    "one MIME part", lim->max_headers);
+			return MP_ERR_LIMIT;
+		}
+		if (++s->fields_all > lim->max_fields) {
+			*reason = g_strdup_printf("more than %u header fields "
+			    "in all MIME parts", lim->max_fields);
+			return MP_ERR_LIMIT;
+		}
+		s->field = line;
+		if (name == 12 && g_ascii_strncasecmp(p, "content-type", 12) ==
+		    0) {
+			const char *colon = memchr(p, ':', bare);
+
+			s->ctype = g_string_new_len(colon + 1,
+			    (gssize)(bare - (size_t)(colon + 1 - p)));
+		}
+	}
+	if (s->field > lim->max_header) {
+		*reason = g_strdup_printf("a header field is longer than %zu "
+		    "bytes", lim->max_header);
+		return MP_ERR_LIMIT;
+	}
+	return MP_OK;
+}
+
+/* Checks line lengths, header fields (per header block and in all) and
+ * MIME parts before GMime builds a tree; see "The structure scan". */
 static mp_status
 raw_check(const char *raw, size_t len, const msg_limits *lim, char **reason)
 {
 	const char *p = raw, *end = raw + len;
-	unsigned headers = 0, parts = 0;
-	size_t field = 0;
-	int in_header = 1;
+	scan s = { .lim = lim };
+	mp_status st;
+	int first = 1;
 
-	while (p < end) {
+	s.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s.key = g_string_new(NULL);
+
+	st = scan_block_start(&s, 1, 0, reason);
+	while (!st && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t line = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		size_t bare = line;
+		int delim = 0;
 
 		if (bare > 0 && p[bare - 1] == '\r')
 			bare--;
 		if (line > lim->max_line) {
 			*reason = g_strdup_printf("a line is longer than %zu "
 			    "bytes", lim->max_line);
-			return MP_ERR_LIMIT;
+			st = MP_ERR_LIMIT;
+			break;
 		}
-		if (in_header) {
-			if (bare == 0) {
-				in_header = 0;
-			} else if (p[0] == ' ' || p[0] == '\t') {
-				field += line;
-			} else if (!is_field_start(p, bare)) {
-				/* Not a header field: the header has ended
-				 * without a blank line (GMime reads on). */
-				in_header = 0;
-			} else {
-				field = line;
-				if (++headers > lim->max_headers) {
-					*reason = g_strdup_printf("more than "
-					    "%u header fields",
-					    lim->max_headers);
-					return MP_ERR_LIMIT;
-				}
-			}
-			if (field > lim->max_header) {
-				*reason = g_strdup_printf("a header field is "
-				    "longer than %zu bytes", lim->max_header);
-				return MP_ERR_LIMIT;
-			}
+		if (first && (bare == 0 || field_name(p, bare) == 0)) {
+			*reason = g_strdup("no header fields");
+			st = MP_ERR_PARSE;
+			break;
 		}
-		if (bare >= 13 && g_ascii_strncasecmp(p, "content-type:",
-		    13) == 0 && ++parts > lim->max_parts) {
-			*reason = g_strdup_printf("more than %u MIME parts",
-			    lim->max_parts);
-			return MP_ERR_LIMIT;
+		first = 0;
+		if (bare >= 2 && p[0] == '-' && p[1] == '-')
+			delim = scan_delimiter(&s, p, bare);
+		if (delim) {
+			scan_field_end(&s);
+			s.in_block = 0;
+			if (delim == 1)
+				st = scan_block_start(&s, 0, 1, reason);
+		} else if (s.in_block && bare == 0) {
+			scan_field_end(&s);
+			s.in_block = 0;
+			if (s.block_message || (s.digest &&
+			    s.block_after_delim))
+				st = scan_block_start(&s, 0, 0, reason);
+		} else if (s.in_block) {
+			st = scan_header_line(&s, p, line, bare, reason);
 		}
 		p = nl ? nl + 1 : end;
 	}
-	if (headers == 0) {
+	if (!st && first) {
 		*reason = g_strdup("no header fields");
-		return MP_ERR_PARSE;
+		st = MP_ERR_PARSE;
 	}
-	return MP_OK;
+	scan_field_end(&s);
+	g_hash_table_destroy(s.bounds);
+	g_string_free(s.key, TRUE);
+	return st;
 }
 
 void
@@ -443,6 +672,31 @@ is_attachment_disposition(GMimeObject *o)
 	return d && g_ascii_strcasecmp(d, "attachment") == 0;
 }
 
+/* Returns 1 when o (at depth) or anything in it, through attached
+ * messages too, is deeper than max. */
+static int
+nested_deeper(GMimeObject *o, unsigned depth, unsigned max)
+{
+	if (depth > max)
+		return 1;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			if (nested_deeper(g_mime_multipart_get_part(mp, i),
+			    depth + 1, max))
+				return 1;
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(o));
+		GMimeObject *top = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (top && nested_deeper(top, depth + 1, max))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 walk_tree(walk *w, GMimeObject *o, unsigned depth)
 {
@@ -466,8 +720,14 @@ walk_tree(walk *w, GMimeObject *o, unsigned depth)
 	}
 	g_ptr_array_add(w->leaves, o);
 	if (GMIME_IS_MESSAGE_PART(o)) {
-		/* One attachment: the returned message of a report is looked
-		 * into only for its Message-ID. */
+		/* One attachment, but its depth counts: a message can be
+		 * attached to itself over and over. */
+		if (nested_deeper(o, depth, w->lim->max_depth)) {
+			w->too_deep = 1;
+			return;
+		}
+		/* The returned message of a report is looked into only for
+		 * its Message-ID. */
 		if (ct && g_mime_content_type_is_type(ct, "message", "rfc822")) {
 			w->report_headers_msg = GMIME_MESSAGE_PART(o);
 			g_ptr_array_add(w->embedded, o);
@@ -1121,8 +1381,11 @@ fill_header_fields(msg *m, GMimeMessage *gm, const msg_limits *lim)
 	}
 	m->auto_reason = auto_reason(gm, m->from);
 	m->is_auto = m->auto_reason != NULL;
+	/* Whole, never cut: a cut can turn "header.d=corp.example.evil.test"
+	 * into an aligned "header.d=corp.example".  The header-field bound
+	 * limits its size, and authres_passes() refuses long values. */
 	v = raw_header(gm, "Authentication-Results");
-	m->auth_results = v ? msg_header_safe(v, 8192) : NULL;
+	m->auth_results = v ? msg_header_safe(v, G_MAXSIZE) : NULL;
 }
 
 static void

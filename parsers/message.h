@@ -19,7 +19,9 @@ typedef struct msg_limits {
 	size_t max_bytes;	/* the whole message */
 	size_t max_line;	/* one physical line, header or body */
 	size_t max_header;	/* one header field, folded lines included */
-	unsigned max_headers;	/* fields in the top-level header */
+	unsigned max_headers;	/* fields in one header block (the top-level
+				 * header or that of one MIME part) */
+	unsigned max_fields;	/* fields in all header blocks together */
 	unsigned max_parts;	/* MIME parts in the whole message */
 	unsigned max_depth;	/* MIME nesting, message/rfc822 included */
 	size_t max_text;	/* decoded body text kept (truncated beyond) */
@@ -66,7 +68,8 @@ typedef struct msg {
 } msg;
 
 /* Sets l to the defaults (25 MiB message, 1 MiB line, 64 KiB header
- * field, 1,000 header fields, 500 parts, depth 32, 1 MiB text). */
+ * field, 1,000 header fields per header block and 10,000 in all, 500
+ * parts, depth 32, 1 MiB text). */
 void msg_limits_default(msg_limits *l);
 
 /* Initialises GMime; call once per process before msg_parse(). */
