@@ -236,6 +236,14 @@ open_entry(desk *d, const cfg_mailbox *mb, const msg *m, const char *raw,
 		    "from staff_domains only, not from %s", m->from);
 		return MP_ERR_REFUSED;
 	}
+	/* A forged staff From: gets what a customer gets (SPEC 2). */
+	if (!pipeline_sender_is_staff(d, m)) {
+		*why = g_strdup_printf("implementation requests are accepted "
+		    "from authenticated staff only: %s has no passing "
+		    "Authentication-Results from %s", m->from,
+		    d->cfg->authserv_id ? d->cfg->authserv_id : "(none)");
+		return MP_ERR_REFUSED;
+	}
 	f = form_parse(form_texts(m, 0, texts, 10));
 	e.mailbox = mb->name;
 	e.subject = m->subject ? m->subject : "(no subject)";
@@ -758,7 +766,9 @@ entry_message(desk *d, const cfg_mailbox *mb, store_entry *e, const msg *m,
 			goto done;
 		}
 		visibility = "internal";
-	} else if (config_is_staff_domain(d->cfg, m->from)) {
+	} else if (staff) {
+		/* Only authenticated staff change fields: a forged staff
+		 * From: is a customer's reply, which changes nothing. */
 		f = form_parse(form_texts(m, 1, texts, 3));
 		if (f->n_found > 0)
 			rc = fill_in(d, mb, e, m, f);

@@ -161,6 +161,15 @@ is "$(field IE-2 '.notes[-1].body')" "SECRET: budget talk with the CFO" "note st
 printf 'From: someone@acme.example\nTo: implementation@corp.example\nSubject: please implement\nMessage-ID: <ext1@acme.example>\n\n%s\n' "$form" >"$work/ext.eml"
 like "$(mp ingest --mailbox implementation "$work/ext.eml")" "^quarantined: implementation requests are accepted from staff_domains only" \
 	"a request from outside staff_domains is quarantined"
+# A forged staff From: (no Authentication-Results) is a customer's mail.
+printf 'From: carla.ce@corp.example\nTo: implementation@corp.example\nSubject: please implement\nMessage-ID: <forged1@corp.example>\n\n%s\n' "$form" >"$work/forged.eml"
+like "$(mp ingest --mailbox implementation "$work/forged.eml" 2>/dev/null)" \
+	"^quarantined: implementation requests are accepted from authenticated staff only" \
+	"a request from a forged staff From: is quarantined"
+before=$(mp show IE-1 --json | jq -c '[.tdd_url, .ae, (.events | length)]')
+printf 'From: carla.ce@corp.example\nTo: implementation@corp.example\nSubject: Re: x\nMessage-ID: <forged2@corp.example>\nIn-Reply-To: <impl1@corp.example>\n\nLink to TDD: https://evil.example/tdd\nAE: mallory@evil.example\n' >"$work/forged2.eml"
+is "$(mp ingest --mailbox implementation "$work/forged2.eml")" "IE-1 updated" "a forged staff reply on IE-1 is kept ..."
+is "$(mp show IE-1 --json | jq -c '[.tdd_url, .ae, (.events | length - 1)]')" "$before" "... and changes no field"
 
 is "$(mp backlog --json | jq -r 'map(.id + ":" + .status) | join(" ")')" "IE-1:live IE-2:requested IE-3:requested" "backlog --json"
 is "$(mp backlog --status live --json | jq length)" "1" "backlog --status"
