@@ -40,6 +40,14 @@ is "$(staff carla.ce@corp.example "Re: [TS-1] x" "/start" "" \
 	"Authentication-Results: mx.corp.example; dkim=fail header.d=corp.example; dmarc=fail")" "TS-1 updated" \
 	"failing DKIM and DMARC"
 is "$(mp show TS-1 --json | jq -r '.owner')" "null" "... run no command"
+# Over 8 KiB, where a cut would end inside "header.d=corp.example.evil.test".
+pre="mx.corp.example; dkim=fail header.d=evil.example header.s="
+tail="; dkim=pass header.d=corp.example"
+pad=$(head -c $((8192 - ${#pre} - ${#tail})) /dev/zero | tr '\0' a)
+is "$(staff carla.ce@corp.example "Re: [TS-1] x" "/start" "" \
+	"Authentication-Results: $pre$pad$tail.evil.test; dmarc=fail header.from=corp.example")" "TS-1 updated" \
+	"an Authentication-Results of over 8 KiB"
+is "$(mp show TS-1 --json | jq -r '.owner')" "null" "... is not cut into a pass"
 mail jane.doe@acme.example "Re: [TS-1] hm" "<cust-start@acme.example>" \
 	"In-Reply-To: <CAF1x7demo0001@mail.acme.example>" "/start
 /end" >"$work/cust.eml"
