@@ -612,14 +612,32 @@ utf8_ok(const char *s, size_t len)
 	return g_utf8_validate(s, (gssize)len, NULL);
 }
 
-/* Converts bytes in charset (may be NULL or unknown) to UTF-8.  Unknown or
- * wrong charsets fall back to UTF-8 when the bytes are valid UTF-8, else
- * windows-1252, else ISO-8859-1, which cannot fail. */
+/* Removes the NUL bytes of s (n bytes, in place); returns the new length
+ * and terminates s there. */
+static size_t
+drop_nul(char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\0')
+			s[k++] = s[i];
+	s[k] = '\0';
+	return k;
+}
+
+/* Converts bytes in charset (may be NULL or unknown) to UTF-8 without NUL
+ * bytes (they would end the text early for every caller; text_clean()
+ * drops control characters anyway).  Unknown or wrong charsets fall back
+ * to UTF-8 when the bytes are valid UTF-8, else windows-1252, else
+ * ISO-8859-1, which cannot fail.  NULs are dropped after a real charset
+ * conversion (UTF-16 text is full of them) and before the fallbacks. */
 static char *
 to_utf8(const char *s, size_t len, const char *charset)
 {
-	char *out = NULL;
+	char *out = NULL, *bytes;
 	gsize written = 0;
+	size_t n;
 
 	/* An empty part has no buffer at all (s is NULL), and memchr() and
 	 * g_convert() must not see a NULL pointer even for 0 bytes. */
@@ -636,19 +654,23 @@ to_utf8(const char *s, size_t len, const char *charset)
 
 		out = g_convert(s, (gssize)len, "UTF-8", canon, NULL,
 		    &written, NULL);
-		if (out && utf8_ok(out, written) && !memchr(out, 0, written))
+		if (out && utf8_ok(out, drop_nul(out, written)))
 			return out;
 		g_free(out);
 		out = NULL;
 	}
-	if (utf8_ok(s, len))
-		return g_strndup(s, len);
-	out = g_convert(s, (gssize)len, "UTF-8", "WINDOWS-1252", NULL, NULL,
+	bytes = g_malloc(len + 1);
+	memcpy(bytes, s, len);
+	n = drop_nul(bytes, len);
+	if (utf8_ok(bytes, n))
+		return bytes;
+	out = g_convert(bytes, (gssize)n, "UTF-8", "WINDOWS-1252", NULL, NULL,
 	    NULL);
-	if (out)
-		return out;
-	return g_convert(s, (gssize)len, "UTF-8", "ISO-8859-1", NULL, NULL,
-	    NULL);
+	if (out == NULL)
+		out = g_convert(bytes, (gssize)n, "UTF-8", "ISO-8859-1", NULL,
+		    NULL, NULL);
+	g_free(bytes);
+	return out;
 }
 
 typedef struct walk {
