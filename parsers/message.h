@@ -22,6 +22,12 @@ typedef struct msg_limits {
 	unsigned max_headers;	/* fields in one header block (the top-level
 				 * header or that of one MIME part) */
 	unsigned max_fields;	/* fields in all header blocks together */
+	unsigned max_open_words;	/* RFC 2047 "=?" without a "?=" after
+				 * it, in all header fields */
+	size_t max_addr_bytes;	/* From, To, Cc, Bcc, Reply-To and Sender
+				 * fields in all header blocks together */
+	unsigned max_params;	/* parameters (';') of Content-Type and
+				 * Content-Disposition fields, in all */
 	unsigned max_parts;	/* MIME parts in the whole message */
 	unsigned max_depth;	/* MIME nesting, message/rfc822 included */
 	size_t max_text;	/* decoded body text kept (truncated beyond) */
@@ -68,8 +74,9 @@ typedef struct msg {
 } msg;
 
 /* Sets l to the defaults (25 MiB message, 1 MiB line, 64 KiB header
- * field, 1,000 header fields per header block and 10,000 in all, 500
- * parts, depth 32, 1 MiB text). */
+ * field, 1,000 header fields per header block and 10,000 in all, 100
+ * encoded words without an end, 256 KiB of address fields, 5,000
+ * parameters, 500 parts, depth 32, 1 MiB text). */
 void msg_limits_default(msg_limits *l);
 
 /* Initialises GMime; call once per process before msg_parse(). */
