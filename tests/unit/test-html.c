@@ -361,6 +361,15 @@ run_special(void)
 	g_free(got);
 	g_free(html);
 
+	/* libxml2's tree is bounded: the text ends at the 200,001st. */
+	deep = nest("<i>", "", "</i>", 250000);
+	html = g_strconcat("<p>start</p>", deep, "<p>end</p>", NULL);
+	got = html_to_text(html, strlen(html), OUT_MAX);
+	is_str(got, "start", "250000 elements: the text ends at 200000");
+	g_free(got);
+	g_free(html);
+	g_free(deep);
+
 	got = html_to_text(bad, sizeof(bad) - 1, OUT_MAX);
 	ok(g_utf8_validate(got, -1, NULL), "invalid UTF-8 input: valid output");
 	is_str(got, "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok \xef\xbf\xbd",
