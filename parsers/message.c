@@ -687,21 +687,66 @@ msg_key(const char *raw, size_t len, char key[static 72])
 
 /* ---- body and attachments -------------------------------------------- */
 
-/* Returns the decoded bytes of a leaf part (transfer encoding removed). */
+/* Returns at most cap decoded bytes of a leaf part (transfer encoding
+ * removed, as g_mime_data_wrapper_write_to_stream() does it); *cut is set
+ * when there was more.  Only what is kept is decoded: a 25 MiB body whose
+ * text is cut at 1 MiB anyway costs no 25 MiB copies. */
 static GByteArray *
-part_bytes(GMimePart *part)
+part_bytes(GMimePart *part, size_t cap, int *cut)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *mem;
+	GMimeStream *src, *in;
 	GByteArray *ba = g_byte_array_new();
+	GMimeContentEncoding enc;
+	char buf[16384];
+	ssize_t got;
 
-	if (w == NULL)
+	*cut = 0;
+	if (w == NULL || (src = g_mime_data_wrapper_get_stream(w)) == NULL)
 		return ba;
-	mem = g_mime_stream_mem_new_with_byte_array(ba);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	g_mime_data_wrapper_write_to_stream(w, mem);
-	g_object_unref(mem);
+	g_mime_stream_reset(src);
+	enc = g_mime_data_wrapper_get_encoding(w);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
+
+		in = g_mime_stream_filter_new(src);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(in), f);
+		g_object_unref(f);
+	} else {
+		in = g_object_ref(src);
+	}
+	while ((got = g_mime_stream_read(in, buf, sizeof buf)) > 0) {
+		if (ba->len + (size_t)got > cap) {
+			g_byte_array_append(ba, (guint8 *)buf,
+			    (guint)(cap - ba->len));
+			*cut = 1;
+			break;
+		}
+		g_byte_array_append(ba, (guint8 *)buf, (guint)got);
+	}
+	g_object_unref(in);
+	g_mime_stream_reset(src);
 	return ba;
+}
+
+/* Shortens bytes cut off in the middle to a whole character or line of
+ * charset: at the last LF, which no multi-byte sequence of UTF-8 or the
+ * East Asian charsets contains, or to whole units of UTF-16 and -32. */
+static void
+cut_whole(GByteArray *ba, const char *charset)
+{
+	guint n = ba->len;
+
+	if (charset && (strstr(charset, "16") || strstr(charset, "32") ||
+	    g_ascii_strncasecmp(charset, "ucs", 3) == 0)) {
+		n -= n % 4;
+	} else {
+		while (n > 0 && ba->data[n - 1] != '\n')
+			n--;
+	}
+	g_byte_array_set_size(ba, n);
 }
 
 static int
@@ -1023,17 +1068,28 @@ object_size(GMimeObject *o)
 static char *
 part_text(GMimePart *part, size_t max)
 {
-	GByteArray *ba = part_bytes(part);
 	const char *charset = g_mime_object_get_content_type_parameter(
 	    GMIME_OBJECT(part), "charset");
-	char *utf8 = to_utf8((const char *)ba->data, ba->len, charset);
-	char *clean;
+	int cut;
+	/* No charset takes more than 4 bytes for a character of the text,
+	 * and text_clean() keeps at most max bytes of it. */
+	GByteArray *ba = part_bytes(part, max * 4 + 64, &cut);
+	char *utf8, *clean;
 
+	if (cut)
+		cut_whole(ba, charset);
+	utf8 = to_utf8((const char *)ba->data, ba->len, charset);
 	g_byte_array_free(ba, TRUE);
 	if (utf8 == NULL)
 		return g_strdup("");
 	clean = text_clean(utf8, strlen(utf8), max);
 	g_free(utf8);
+	if (cut && !g_str_has_suffix(clean, "\n[truncated]")) {
+		char *t = g_strconcat(clean, "\n[truncated]", NULL);
+
+		g_free(clean);
+		clean = t;
+	}
 	return clean;
 }
 
@@ -1182,6 +1238,22 @@ dsn_build(walk *w)
 
 /* ---- the message ------------------------------------------------------ */
 
+/* 1 when field name is present with a value other than "no". */
+static int
+header_not_no(GMimeObject *o, const char *name)
+{
+	const char *v = g_mime_object_get_header(o, name);
+	char *t;
+	int no;
+
+	if (v == NULL)
+		return 0;
+	t = g_strstrip(g_strdup(v));
+	no = g_ascii_strcasecmp(t, "no") == 0;
+	g_free(t);
+	return !no;
+}
+
 static const char *
 auto_reason(GMimeMessage *m, const char *from)
 {
@@ -1202,8 +1274,9 @@ auto_reason(GMimeMessage *m, const char *from)
 	v = g_mime_object_get_header(o, "Precedence");
 	if (v) {
 		char *t = g_strstrip(g_ascii_strdown(v, -1));
+		/* auto_reply: what some vacation responders send. */
 		int bulk = strcmp(t, "bulk") == 0 || strcmp(t, "junk") == 0 ||
-		    strcmp(t, "list") == 0;
+		    strcmp(t, "list") == 0 || strcmp(t, "auto_reply") == 0;
 
 		g_free(t);
 		if (bulk)
@@ -1211,6 +1284,12 @@ auto_reason(GMimeMessage *m, const char *from)
 	}
 	if (g_mime_object_get_header(o, "List-Id"))
 		return "List-Id";
+	/* Not standard, but how responders older than RFC 3834 still mark
+	 * their replies. */
+	if (header_not_no(o, "X-Autoreply"))
+		return "X-Autoreply";
+	if (header_not_no(o, "X-Autorespond"))
+		return "X-Autorespond";
 	v = g_mime_object_get_header(o, "Return-Path");
 	if (v) {
 		char *t = g_strstrip(g_strdup(v));
@@ -1575,6 +1654,7 @@ msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
 {
 	GMimeParserOptions *opts = NULL;
 	GMimeStream *stream = NULL;
+	GByteArray *bytes = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *gm = NULL;
 	const char *fallback[] = { "utf-8", "windows-1252", NULL };
@@ -1601,7 +1681,12 @@ msg_parse(const char *raw, size_t len, const msg_limits *lim, msg **out,
 	g_mime_parser_options_set_parameter_compliance_mode(opts,
 	    GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
-	stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	/* GMime reads raw in place: g_mime_stream_mem_new_with_buffer()
+	 * would copy it.  The array is only read, and let go of below
+	 * without freeing raw. */
+	bytes = g_byte_array_new_take((guint8 *)raw, len);
+	stream = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	gm = g_mime_parser_construct_message(parser, opts);
@@ -1648,6 +1733,8 @@ done:
 		g_object_unref(parser);
 	if (stream)
 		g_object_unref(stream);
+	if (bytes)
+		g_byte_array_free(bytes, FALSE);
 	if (opts)
 		g_mime_parser_options_free(opts);
 	msg_free(m);
