@@ -819,6 +819,48 @@ store_thread_find(store *s, const char *prefix, const char *const *ids,
 	return MP_OK;
 }
 
+/* ---- raw messages ---- */
+
+/* A raw message bigger than this is written into its row in pieces after
+ * the row is inserted, so that SQLite does not build the whole row in
+ * memory next to the caller's copy (a 70 MB message took 155 MB). */
+#define BLOB_PIECE ((size_t)1 << 20)
+
+/* Binds raw as parameter i: itself when small, else zeros of its length
+ * for raw_fill() to overwrite. */
+static void
+bind_raw(sqlite3_stmt *st, int i, const char *raw, size_t len)
+{
+	if (len > BLOB_PIECE)
+		sqlite3_bind_zeroblob64(st, i, len);
+	else
+		sqlite3_bind_blob64(st, i, raw ? raw : "", len, SQLITE_STATIC);
+}
+
+/* Writes raw into column raw of row id of table, after bind_raw(). */
+static mp_status
+raw_fill(store *s, const char *table, sqlite3_int64 id, const char *raw,
+    size_t len)
+{
+	sqlite3_blob *b = NULL;
+	mp_status st;
+	int rc;
+
+	if (len <= BLOB_PIECE)
+		return MP_OK;
+	rc = sqlite3_blob_open(s->db, "main", table, "raw", id, 1, &b);
+	for (size_t off = 0; rc == SQLITE_OK && off < len; off += BLOB_PIECE)
+		rc = sqlite3_blob_write(b, raw + off, (int)MIN(BLOB_PIECE,
+		    len - off), (int)off);
+	if (rc != SQLITE_OK) {
+		st = fail(s, rc);
+		sqlite3_blob_close(b);
+		return st;
+	}
+	rc = sqlite3_blob_close(b);
+	return rc == SQLITE_OK ? MP_OK : fail(s, rc);
+}
+
 /* ---- messages ---- */
 
 mp_status
@@ -841,11 +883,13 @@ store_message_add(store *s, const store_message *m, const char *raw,
 	bind_text(st, 6, m->visibility);
 	bind_text(st, 7, m->body ? m->body : "");
 	if (raw)
-		sqlite3_bind_blob64(st, 8, raw, raw_len, SQLITE_STATIC);
+		bind_raw(st, 8, raw, raw_len);
 	rc = step_done(s, st);
 	if (rc)
 		return rc;
 	id = sqlite3_last_insert_rowid(s->db);
+	if (raw && (rc = raw_fill(s, "messages", id, raw, raw_len)) != MP_OK)
+		return rc;
 	for (size_t i = 0; i < m->n_attachments; i++) {
 		st = prep(s, "INSERT INTO attachments (message, seq, filename,"
 		    " content_type, size) VALUES (?, ?, ?, ?, ?)");
@@ -1411,11 +1455,12 @@ store_quarantine_add(store *s, store_quarantine *q)
 	bind_text(st, 5, q->subject);
 	bind_text(st, 6, q->status ? q->status : "held");
 	sqlite3_bind_int64(st, 7, q->at);
-	sqlite3_bind_blob64(st, 8, q->raw ? q->raw : "", q->raw_len,
-	    SQLITE_STATIC);
+	bind_raw(st, 8, q->raw, q->raw_len);
 	rc = step_done(s, st);
 	if (rc == MP_OK)
 		q->id = sqlite3_last_insert_rowid(s->db);
+	if (rc == MP_OK)
+		rc = raw_fill(s, "quarantine", q->id, q->raw, q->raw_len);
 	return rc;
 }
 
