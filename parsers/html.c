@@ -51,7 +51,7 @@
 #define HTML_DEPTH_MAX	256		/* deeper: flattened */
 #define HTML_CAPTURE_MAX 65536		/* link text kept, bytes */
 #define HTML_START_MAX	1000000000L	/* bound of <ol start=> */
-#define HTML_ELEMENTS_MAX 200000	/* elements parsed; the rest goes */
+#define HTML_ELEMENTS_MAX 50000	/* elements parsed; the rest goes */
 
 enum kind {
 	K_INLINE,		/* no line structure */
@@ -177,9 +177,9 @@ sax_start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
 	const xmlChar *p, *base;
 	size_t *elements = ctxt->_private;
 
-	/* libxml2 holds the whole tree, about 250 bytes an element: 4 MiB
-	 * of "<b>" would take 150 MB, 200,000 of them 50 MB.  The text
-	 * before the cut is kept. */
+	/* libxml2 holds the whole tree, 300-400 bytes an element with its
+	 * text: 4 MiB of "<b>x</b>" would take 160 MB, 50,000 elements take
+	 * 20 MB.  The text before the cut is kept. */
 	if (++*elements > HTML_ELEMENTS_MAX) {
 		xmlStopParser(ctxt);
 		return;
