@@ -45,7 +45,8 @@ LIB_SRCS := \
 	mailproc/backlog.c mailproc/clock.c mailproc/commands.c mailproc/compose.c mailproc/config.c mailproc/daemon.c \
 	mailproc/digest.c \
 	mailproc/desk.c mailproc/json.c mailproc/log.c mailproc/notice.c \
-	mailproc/imap.c mailproc/pipeline.c mailproc/sender.c mailproc/smtp.c \
+	mailproc/ahead.c mailproc/imap.c mailproc/pipeline.c mailproc/sender.c \
+	mailproc/smtp.c \
 	mailproc/status.c mailproc/tickets.c \
 	mailproc/views.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

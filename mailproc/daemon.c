@@ -79,6 +79,7 @@ typedef struct watcher {
 	int64_t group_since;	/* monotonic, at its first message */
 	GArray *group_uids;	/* to flag and move once committed */
 	GPtrArray *group_log;	/* their log lines, written once committed */
+	ahead *ah;		/* parses the fetched chunk ahead, or NULL */
 	int backoff;
 	char *password;
 } watcher;
@@ -301,9 +302,21 @@ on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 		}
 		w->group_since = g_get_monotonic_time();
 	}
-	if (raw)
-		rc = pipeline_message(w->d, w->mb, raw, len, 0, &outcome);
-	else
+	if (raw) {
+		ahead_item *it = w->ah ? ahead_pop(w->ah) : NULL;
+
+		if (it != NULL && it->tag == uid)
+			rc = pipeline_message_parsed(w->d, w->mb, it,
+			    &outcome);
+		else {
+			/* Out of step with the chunk: parse in line. */
+			if (it != NULL)
+				ahead_clear(w->ah);
+			rc = pipeline_message(w->d, w->mb, raw, len, 0,
+			    &outcome);
+		}
+		ahead_item_free(it);
+	} else
 		rc = quarantine_oversize(w, uid, size, &outcome);
 	if (rc) {
 		g_free(outcome);
@@ -331,11 +344,33 @@ on_message(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 	return rc;
 }
 
+/* A chunk has arrived: the worker parses its messages while the store
+ * files them one by one. */
+static void
+on_chunk_start(void *ctx, const imap_chunk_msg *msgs, size_t n)
+{
+	watcher *w = ctx;
+
+	if (w->ah == NULL)
+		return;
+	ahead_clear(w->ah);
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].raw != NULL)
+			ahead_push(w->ah, msgs[i].uid, msgs[i].raw,
+			    msgs[i].len);
+}
+
 static mp_status
 on_chunk(void *ctx)
 {
 	return group_commit(ctx);
 }
+
+static const imap_fetch_cbs fetch_cbs = {
+	.message = on_message,
+	.chunk_start = on_chunk_start,
+	.chunk_done = on_chunk,
+};
 
 static void
 disconnect(watcher *w)
@@ -424,8 +459,9 @@ step_fetch(watcher *w)
 	mp_status rc;
 
 	g_array_set_size(w->done_uids, 0);
-	rc = imap_fetch_new(w->conn, w->last_uid, on_message, on_chunk, w,
-	    &err);
+	rc = imap_fetch_new(w->conn, w->last_uid, &fetch_cbs, w, &err);
+	if (w->ah)
+		ahead_clear(w->ah);	/* what a failed fetch left */
 	/* What is in hand was processed whole: a link failure came later. */
 	if (group_commit(w) && !rc)
 		rc = MP_ERR_TEMP;
@@ -525,6 +561,8 @@ watcher_main(gpointer p)
 	w->done_uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	w->group_uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	w->group_log = g_ptr_array_new_with_free_func(g_free);
+	if (ahead_new(&w->d->limits, w->r->cfg->max_message_bytes, &w->ah))
+		w->ah = NULL;	/* no thread: parse in line */
 	w->backoff = BACKOFF_MIN;
 	w->state = W_CONNECT;
 	while (w->state != W_DONE) {
@@ -548,6 +586,7 @@ done:
 		g_array_free(w->group_uids, TRUE);
 	if (w->group_log)
 		g_ptr_array_free(w->group_log, TRUE);
+	ahead_free(w->ah);
 	desk_close(w->d);
 	if (w->password)
 		memset(w->password, 0, strlen(w->password));

@@ -763,7 +763,7 @@ oversize(const imap *m, size_t size)
  * the range first:last holds no other message) and hands them to cb.
  */
 static mp_status
-fetch_bodies(imap *m, struct entry *e, size_t n, imap_message_cb cb,
+fetch_bodies(imap *m, struct entry *e, size_t n, const imap_fetch_cbs *cbs,
     void *ctx, char **err)
 {
 	struct mailimap_msg_att_body_section *body;
@@ -799,13 +799,29 @@ fetch_bodies(imap *m, struct entry *e, size_t n, imap_message_cb cb,
 		hit->len = body->sec_length;
 		hit->got = 1;
 	}
+	if (cbs->chunk_start != NULL) {
+		imap_chunk_msg *cm = g_new(imap_chunk_msg, n);
+		size_t k = 0;
+
+		for (i = 0; i < n; i++) {
+			if (!e[i].got)
+				continue;
+			cm[k].uid = e[i].uid;
+			cm[k].raw = oversize(m, e[i].len) ? NULL : e[i].raw;
+			cm[k].len = e[i].len;
+			k++;
+		}
+		cbs->chunk_start(ctx, cm, k);
+		g_free(cm);
+	}
 	for (i = 0; i < n; i++) {
 		if (!e[i].got)		/* expunged since the listing */
 			continue;
 		if (oversize(m, e[i].len))
-			st = cb(ctx, e[i].uid, NULL, 0, e[i].len);
+			st = cbs->message(ctx, e[i].uid, NULL, 0, e[i].len);
 		else
-			st = cb(ctx, e[i].uid, e[i].raw, e[i].len, e[i].size);
+			st = cbs->message(ctx, e[i].uid, e[i].raw, e[i].len,
+			    e[i].size);
 		e[i].raw = NULL;
 		if (st != MP_OK)
 			goto done;
@@ -818,8 +834,8 @@ done:
 }
 
 mp_status
-imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
-    imap_chunk_cb chunk_done, void *ctx, char **err)
+imap_fetch_new(imap *m, uint32_t after_uid, const imap_fetch_cbs *cbs,
+    void *ctx, char **err)
 {
 	GArray *list = NULL;
 	struct entry *e;
@@ -847,9 +863,9 @@ imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
 	n = list->len;
 	for (i = 0; i < n; i = j) {
 		if (oversize(m, e[i].size)) {
-			st = cb(ctx, e[i].uid, NULL, 0, e[i].size);
-			if (st == MP_OK && chunk_done != NULL)
-				st = chunk_done(ctx);
+			st = cbs->message(ctx, e[i].uid, NULL, 0, e[i].size);
+			if (st == MP_OK && cbs->chunk_done != NULL)
+				st = cbs->chunk_done(ctx);
 			if (st != MP_OK)
 				goto done;
 			j = i + 1;
@@ -862,9 +878,11 @@ imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
 				break;
 			sum += e[j].size;
 		}
-		if ((st = fetch_bodies(m, e + i, j - i, cb, ctx, err)) != MP_OK)
+		if ((st = fetch_bodies(m, e + i, j - i, cbs, ctx, err)) !=
+		    MP_OK)
 			goto done;
-		if (chunk_done != NULL && (st = chunk_done(ctx)) != MP_OK)
+		if (cbs->chunk_done != NULL && (st = cbs->chunk_done(ctx)) !=
+		    MP_OK)
 			goto done;
 	}
 done:

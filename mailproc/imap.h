@@ -86,17 +86,40 @@ typedef mp_status (*imap_message_cb)(void *ctx, uint32_t uid,
  */
 typedef mp_status (*imap_chunk_cb)(void *ctx);
 
+/* One message of a fetched chunk, for imap_chunk_start_cb: raw is NULL
+ * for one that is over max_message_bytes after all. */
+typedef struct imap_chunk_msg {
+	uint32_t uid;
+	const char *raw;
+	size_t len;
+} imap_chunk_msg;
+
+/*
+ * Called when a chunk has arrived, before its messages are handed to the
+ * message callback one by one, in the same order: the moment to start
+ * work on all of them (msgs and the bytes are valid during the call).
+ */
+typedef void (*imap_chunk_start_cb)(void *ctx, const imap_chunk_msg *msgs,
+    size_t n);
+
+/* The callbacks of imap_fetch_new(); only message is required. */
+typedef struct imap_fetch_cbs {
+	imap_message_cb message;
+	imap_chunk_start_cb chunk_start;
+	imap_chunk_cb chunk_done;
+} imap_fetch_cbs;
+
 /*
  * Fetches every message with UID > after_uid: first `UID FETCH after+1:*
  * (UID RFC822.SIZE)`, then `UID FETCH a:b (UID BODY.PEEK[])` in chunks
  * whose sizes add up to at most fetch_chunk_bytes (one message at least;
  * 0 means 8 MiB; max_message_bytes 0 means no limit).  Messages expunged
- * between the two steps are skipped.  chunk_done (may be NULL) follows
- * each chunk.  Returns a callback's status when it stops the fetch,
- * MP_ERR_TEMP on link failure.
+ * between the two steps are skipped.  cbs->chunk_start precedes and
+ * cbs->chunk_done follows each chunk's messages.  Returns a callback's
+ * status when it stops the fetch, MP_ERR_TEMP on link failure.
  */
-mp_status imap_fetch_new(imap *m, uint32_t after_uid, imap_message_cb cb,
-    imap_chunk_cb chunk_done, void *ctx, char **err);
+mp_status imap_fetch_new(imap *m, uint32_t after_uid,
+    const imap_fetch_cbs *cbs, void *ctx, char **err);
 
 /*
  * After the caller committed: sets \Seen on uids and, when

@@ -26,6 +26,9 @@
 /* Messages per transaction in ingest: every one is committed before the
  * outcome lines are printed, and a rerun after a crash is deduplicated. */
 #define INGEST_BATCH 256
+/* How far the parse worker may run ahead of filing in an mbox. */
+#define AHEAD_MESSAGES 64
+#define AHEAD_BYTES (32u << 20)
 
 typedef struct cli {
 	const char *config_path;
@@ -86,6 +89,8 @@ typedef struct ingest {
 	GPtrArray *pending;	/* outcome lines of the open transaction */
 	int in_tx;
 	mp_status failed;
+	ahead *ah;		/* --mbox: the parse worker, or NULL */
+	unsigned queued;	/* pushed to ah, not yet filed */
 } ingest;
 
 static mp_status
@@ -112,24 +117,30 @@ ingest_flush(ingest *in)
 	return rc;
 }
 
+/* Opens the batch's transaction when none is open. */
 static mp_status
-ingest_one(ingest *in, const char *raw, size_t len, const char *where)
+ingest_begin(ingest *in, const char *where)
 {
-	char *outcome = NULL;
 	mp_status rc;
 
 	if (in->failed)
 		return in->failed;
-	if (!in->in_tx) {
-		rc = store_begin(in->d->st);
-		if (rc) {
-			die_msg("store: %s: cannot start a transaction: %s",
-			    where, store_errmsg(in->d->st));
-			return in->failed = rc;
-		}
-		in->in_tx = 1;
+	if (in->in_tx)
+		return MP_OK;
+	rc = store_begin(in->d->st);
+	if (rc) {
+		die_msg("store: %s: cannot start a transaction: %s", where,
+		    store_errmsg(in->d->st));
+		return in->failed = rc;
 	}
-	rc = pipeline_message(in->d, in->mb, raw, len, 0, &outcome);
+	in->in_tx = 1;
+	return MP_OK;
+}
+
+/* Keeps a message's outcome for the commit, or stops on its failure. */
+static mp_status
+ingest_filed(ingest *in, mp_status rc, char *outcome, const char *where)
+{
 	if (rc) {
 		die_msg("%s: not processed (%s: %s); nothing recorded for it",
 		    where, mp_status_str(rc), store_errmsg(in->d->st));
@@ -140,6 +151,61 @@ ingest_one(ingest *in, const char *raw, size_t len, const char *where)
 	if (in->pending->len >= INGEST_BATCH)
 		return in->failed = ingest_flush(in);
 	return MP_OK;
+}
+
+static mp_status
+ingest_one(ingest *in, const char *raw, size_t len, const char *where)
+{
+	char *outcome = NULL;
+	mp_status rc = ingest_begin(in, where);
+
+	if (rc)
+		return rc;
+	rc = pipeline_message(in->d, in->mb, raw, len, 0, &outcome);
+	return ingest_filed(in, rc, outcome, where);
+}
+
+/* Files the oldest message of the parse-ahead queue. */
+static mp_status
+ingest_next(ingest *in)
+{
+	ahead_item *it = ahead_pop(in->ah);
+	char where[64], *outcome = NULL;
+	mp_status rc;
+
+	if (it == NULL)
+		return MP_OK;
+	in->queued--;
+	g_snprintf(where, sizeof(where), "message %" G_GUINT64_FORMAT,
+	    it->tag);
+	rc = ingest_begin(in, where);
+	if (!rc) {
+		rc = pipeline_message_parsed(in->d, in->mb, it, &outcome);
+		rc = ingest_filed(in, rc, outcome, where);
+	}
+	ahead_item_free(it);
+	return rc;
+}
+
+/* Message number n of an mbox: parsed on the worker while the messages
+ * before it are filed; at most AHEAD_MESSAGES or AHEAD_BYTES ahead. */
+static mp_status
+ingest_queue(ingest *in, long n, const char *raw, size_t len)
+{
+	mp_status rc = MP_OK;
+
+	if (in->ah == NULL) {
+		char where[64];
+
+		g_snprintf(where, sizeof(where), "message %ld", n);
+		return ingest_one(in, raw, len, where);
+	}
+	ahead_push(in->ah, (uint64_t)n, raw, len);
+	in->queued++;
+	while (!rc && (in->queued > AHEAD_MESSAGES ||
+	    ahead_bytes(in->ah) > AHEAD_BYTES))
+		rc = ingest_next(in);
+	return rc;
 }
 
 /* Splits an mboxrd file into messages: "From " lines start a message and
@@ -167,6 +233,8 @@ ingest_mbox(ingest *in, const char *path)
 		g_mapped_file_unref(mf);
 		return p == NULL ? MP_OK : MP_ERR_USAGE;
 	}
+	if (ahead_new(&in->d->limits, in->d->cfg->max_message_bytes, &in->ah))
+		in->ah = NULL;		/* no thread: parse in line */
 	cur = g_string_sized_new(8192);
 	while (p < end && !rc) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -175,15 +243,12 @@ ingest_mbox(ingest *in, const char *path)
 
 		if (end - p >= 5 && strncmp(p, "From ", 5) == 0) {
 			if (count > 0) {
-				char where[64];
-
 				/* The blank line before "From " is the
 				 * separator, not part of the message. */
 				if (cur->len && cur->str[cur->len - 1] == '\n')
 					g_string_truncate(cur, cur->len - 1);
-				g_snprintf(where, sizeof(where), "message %ld",
-				    count);
-				rc = ingest_one(in, cur->str, cur->len, where);
+				rc = ingest_queue(in, count, cur->str,
+				    cur->len);
 			}
 			g_string_truncate(cur, 0);
 			count++;
@@ -198,13 +263,15 @@ ingest_mbox(ingest *in, const char *path)
 		p = next;
 	}
 	if (!rc && count > 0) {
-		char where[64];
-
 		if (cur->len && cur->str[cur->len - 1] == '\n')
 			g_string_truncate(cur, cur->len - 1);
-		g_snprintf(where, sizeof(where), "message %ld", count);
-		rc = ingest_one(in, cur->str, cur->len, where);
+		rc = ingest_queue(in, count, cur->str, cur->len);
 	}
+	while (!rc && in->queued)
+		rc = ingest_next(in);
+	ahead_free(in->ah);
+	in->ah = NULL;
+	in->queued = 0;
 	g_string_free(cur, TRUE);
 	g_mapped_file_unref(mf);
 	return rc;

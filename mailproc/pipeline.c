@@ -232,9 +232,10 @@ pipeline_hold(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 	return MP_OK;
 }
 
-mp_status
-pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
-    int64_t retry_of, char **outcome)
+/* pipeline_message() with an optional parse done beforehand (pre). */
+static mp_status
+process(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
+    int64_t retry_of, ahead_item *pre, char **outcome)
 {
 	char key[72];
 	char *why = NULL;
@@ -264,7 +265,14 @@ pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
 		    "max_message_bytes (%zu)", len, d->cfg->max_message_bytes);
 		goto quarantined;
 	}
-	rc = msg_parse(raw, len, &d->limits, &m, &why);
+	if (pre != NULL) {
+		rc = pre->rc;
+		m = pre->m;
+		why = pre->why;
+		pre->m = NULL;
+		pre->why = NULL;
+	} else
+		rc = msg_parse(raw, len, &d->limits, &m, &why);
 	if (rc)
 		goto quarantined;
 	rc = route(d, mb, m, raw, len, outcome, &why);
@@ -317,4 +325,18 @@ fail:
 	g_free(why);
 	msg_free(m);
 	return mp_status_is_temporary(rc) ? MP_ERR_TEMP : rc;
+}
+
+mp_status
+pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw, size_t len,
+    int64_t retry_of, char **outcome)
+{
+	return process(d, mb, raw, len, retry_of, NULL, outcome);
+}
+
+mp_status
+pipeline_message_parsed(desk *d, const cfg_mailbox *mb, ahead_item *it,
+    char **outcome)
+{
+	return process(d, mb, it->raw, it->len, 0, it, outcome);
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "mailproc/ahead.h"
 #include "mailproc/desk.h"
 
 /*
@@ -23,6 +24,11 @@
  */
 mp_status pipeline_message(desk *d, const cfg_mailbox *mb, const char *raw,
     size_t len, int64_t retry_of, char **outcome);
+
+/* The same for an item parsed ahead (mailproc/ahead.h): its raw bytes and
+ * the parse already done; takes its m and why. */
+mp_status pipeline_message_parsed(desk *d, const cfg_mailbox *mb,
+    ahead_item *it, char **outcome);
 
 /* Holds raw in quarantine with reason without looking at it (a message
  * too big to download, say) and tells the administrator. */

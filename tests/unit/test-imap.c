@@ -153,6 +153,8 @@ collect(void *ctx, uint32_t uid, const char *raw, size_t len, size_t size)
 	return MP_OK;
 }
 
+static const imap_fetch_cbs collect_cbs = { .message = collect };
+
 static void
 sink_init(struct sink *k)
 {
@@ -254,7 +256,7 @@ fetch(imap *m, uint32_t after, struct sink *k)
 	mp_status st;
 
 	sink_clear(k);
-	st = imap_fetch_new(m, after, collect, NULL, k, &err);
+	st = imap_fetch_new(m, after, &collect_cbs, k, &err);
 	if (st != MP_OK)
 		printf("# fetch: %s\n", err ? err : "(no error text)");
 	g_free(err);
@@ -362,7 +364,7 @@ test_plain(void)
 	sink_clear(&k);
 	k.stop_after = 1;
 	k.stop_with = MP_ERR_IO;
-	is_int(imap_fetch_new(m, 0, collect, NULL, &k, &err), MP_ERR_IO,
+	is_int(imap_fetch_new(m, 0, &collect_cbs, &k, &err), MP_ERR_IO,
 	    "a failing callback stops the fetch with its status");
 	is_int(k.got->len, 1, "after one message");
 	g_free(err);
@@ -983,11 +985,11 @@ test_dead_link(void)
 	err = NULL;
 	waitpid(child, &status, 0);
 	g_spawn_close_pid(child);
-	is_int(imap_fetch_new(m, 0, collect, NULL, &k, &err), MP_ERR_TEMP,
+	is_int(imap_fetch_new(m, 0, &collect_cbs, &k, &err), MP_ERR_TEMP,
 	    "a broken session stays broken");
 	g_free(err);
 	err = NULL;
-	is_int(imap_fetch_new(m2, 0, collect, NULL, &k, &err), MP_ERR_TEMP,
+	is_int(imap_fetch_new(m2, 0, &collect_cbs, &k, &err), MP_ERR_TEMP,
 	    "fetch on a session whose server is gone: temporary");
 	printf("#   %s\n", err ? err : "NULL");
 	g_free(err);
