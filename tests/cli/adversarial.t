@@ -96,7 +96,7 @@ declare -A want=(
 	[rfc2047-unterminated]=$words [rfc2047-overlong]=ticket
 	[rfc2047-nested]=ticket [empty]='^no header fields$'
 	[cr-only]=ticket [binary-garbage]='^no header fields$'
-	[header-only]=ticket
+	[no-blank-line]=ticket [header-only]=ticket
 )
 bytes_of() { wc -c <"$1" | tr -d ' '; }
 big_bytes=$(bytes_of "$adv/big-attachment.eml")
@@ -226,7 +226,9 @@ is "$(sj no-closing-boundary '.messages[0].body')" "The first part." "no-closing
 is "$(att no-closing-boundary)" '[{"filename":"cut.pdf","content_type":"application/pdf","size":18}]' \
 	"no-closing-boundary: the unclosed last part is an attachment"
 is "$(att boundary-never-appears)" '[]' "boundary-never-appears: no parts"
+is "$(sj boundary-never-appears '.messages[0].body')" "" "boundary-never-appears: no text"
 is "$(att boundary-missing)" '[]' "boundary-missing: no parts"
+is "$(sj boundary-missing '.messages[0].body')" "" "boundary-missing: no text"
 is "$(att boundary-in-headers | jq -r 'map(.filename // "null") | join(" ")')" "null --XX--" \
 	"boundary-in-headers: a boundary inside part headers ends them; two parts"
 is "$(sj boundary-prefix '.messages[0].body')" "plain alternative" "boundary-prefix: inner boundary kept apart"
@@ -243,18 +245,23 @@ like "$(sj qp-bad-soft-breaks '.messages[0].body')" 'continues' "qp-bad-soft-bre
 like "$(sj qp-bad-soft-breaks '.messages[0].body')" 'ends in a lone equals sign$' "qp-bad-soft-breaks: text up to the end"
 like "$(sj qp-nonhex '.messages[0].body')" '^not hex: =XY =G1 =Z$' "qp-nonhex: =XY kept as it is"
 like "$(sj qp-nonhex '.messages[0].body')" 'latin-1 byte in a utf-8 part$' "qp-nonhex: text after a NUL kept"
+like "$(sj qp-nonhex '.messages[0].body')" '^lower case: GrÃ¼ÃŸe$' \
+	"qp-nonhex: lower-case hex decoded; the part, invalid UTF-8, read as windows-1252"
 is "$(sj nul-header .subject)" "nul" "nul-header: the Subject ends at its NUL (GMime)"
 is "$(sj nul-body '.messages[0].body')" "beforeafter
 
 end" "nul-body: NUL bytes dropped, the text after them kept"
 like "$(sj utf8-invalid-header .subject)" '^subject bad ' "utf8-invalid-header: subject read as windows-1252"
-like "$(sj utf8-invalid-body '.messages[0].body')" '^bad .*cut' "utf8-invalid-body: body read as windows-1252"
+like "$(sj utf8-invalid-body '.messages[0].body')" '^bad Ã\( pair, ÿþ bytes, .*cut' "utf8-invalid-body: body read as windows-1252"
 is "$(sj utf8-invalid-encoded .requester)" "adversary@attacker.example" "utf8-invalid-encoded: the address survives"
 like "$(sj rfc2047-bomb .subject)" '^w0w1w2w3w4' "rfc2047-bomb: words decoded and joined"
 is "$(sj rfc2047-bomb '.subject | length')" 998 "rfc2047-bomb: cut to 998 characters"
 like "$(sj rfc2047-overlong .subject)" '^long encoded word long' "rfc2047-overlong: decoded"
 like "$(sj rfc2047-nested .subject)" '^=\?utf-8\?B\?' "rfc2047-nested: decoded once, not again"
 is "$(sj cr-only .requester)" "adversary@attacker.example" "cr-only: From found on the one long line"
+is "$(sj cr-only '.subject + "|" + .messages[0].body')" "(no subject)|" "cr-only: no Subject, no body"
+is "$(sj no-blank-line '.subject + "|" + .messages[0].body')" "Adversarial: no-blank-line|" \
+	"no-blank-line: the header runs on; the text after it is not a body"
 is "$(sj header-only '.messages[0].body')" "" "header-only: an empty body"
 
 done_testing
