@@ -158,14 +158,19 @@ elapsed=$((SECONDS - t0))
 ok "$([ "$still" -ge 10 ]; echo $?)" "the loops died out: nothing moved for 5 s, $elapsed s after the first mail"
 echo "# after $elapsed s: $(received) messages through SMTP, $(grep -c '"robot"' "$work/mta.log") robot answers"
 
-kill -TERM "$a_pid" "$b_pid"
-wait "$a_pid"
+# stop PID - SIGTERM, then its exit status; SIGKILL (status 137) after 20 s.
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1"
+}
+stop "$a_pid"
 is "$?" "0" "A exits 0 on SIGTERM"
-wait "$b_pid"
+stop "$b_pid"
 is "$?" "0" "B exits 0 on SIGTERM"
 a_pid= b_pid=
-kill -TERM "$mta_pid"
-wait "$mta_pid"
+stop "$mta_pid"
 is "$?" "0" "the MTA and its robots ran to the end"
 [ -s "$work/mta.err" ] && sed 's/^/#   /' "$work/mta.err"
 mta_pid=
