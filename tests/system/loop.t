@@ -23,6 +23,7 @@
 #
 # Bounded: the robots answer at most 50 mails, the run ends when nothing
 # has moved for 5 s or after LOOP_TIMEOUT seconds (default 90).
+# LOOP_KEEP=DIR keeps the stores, logs and the MTA's log in DIR.
 . "$(dirname "$0")/../cli/lib.sh"
 . "$top/tests/system/dovecot.sh"
 unset MAILPROC_NOW
