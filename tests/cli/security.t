@@ -508,7 +508,7 @@ is "$(ingest_ts "$(ts carla.ce@corp.example "$GOOD" "Re: [$T] x" "/note Note${CR
 	"$T updated" "injection (CR in a note): stored"
 is "$(mp outbox --json | jq -r '[.[].to[] | select(test("inject"))] | length')" "0" \
 	"no injected address became a recipient"
-echo "# header injection: $ninj new messages, 4 relays, 2 forms, 1 macro, 1 note"
+echo "# header injection: $ninj new messages, 4 relays, 2 forms, 2 macros (one refused), 1 note"
 
 # --- 5. SQL-looking input --------------------------------------------------------
 sqlsubj="'; DROP TABLE tickets; --"
