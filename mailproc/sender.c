@@ -9,13 +9,6 @@
 #include "mailproc/smtp.h"
 
 #define GIVE_UP_AFTER (3 * 24 * 3600)
-/* Outcomes are recorded in groups, one transaction (one fsync) for at
- * most GROUP_ROWS rows or GROUP_MS of sending: a crash loses the record
- * of at most one group, whose notices are then sent again (at least
- * once, never lost), and the group's write lock delays a watcher's
- * commit by a few milliseconds only. */
-#define GROUP_ROWS 64
-#define GROUP_MS 100
 #define BACKOFF_FIRST 60
 #define BACKOFF_MAX (4 * 3600)
 
@@ -40,7 +33,6 @@ struct sender {
 	 * recorded before anything more is sent, so a row the server has
 	 * is not sent again every time the sender retries. */
 	GPtrArray *marks;
-	int64_t marks_since;	/* monotonic time of the oldest kept mark */
 	int store_failed;	/* the last drain failed on the store */
 };
 
@@ -101,6 +93,13 @@ sender_new(desk *d, sender **out, char **err)
 	*err = NULL;
 	s->d = d;
 	s->marks = g_ptr_array_new_with_free_func(mark_free);
+	/* An outcome lost with the machine's power only means a notice
+	 * sent again, so the sender's commits need no fsync each: they
+	 * survive a crash of mailproc, and sending stays fast. */
+	if (d->st && (rc = store_sync_relaxed(d->st)) != MP_OK) {
+		*err = g_strdup_printf("store: %s", store_errmsg(d->st));
+		goto fail;
+	}
 	if (c->smtp.url == NULL) {
 		*err = g_strdup_printf("%s: [smtp] url is not set: mailproc "
 		    "cannot send", c->path);
@@ -199,9 +198,10 @@ record_kept(sender *s)
 	return MP_OK;
 }
 
-/* Keeps the outcome of one attempt on row o and records the group when
- * it is full or old enough; a failure to record is returned (the
- * outcomes stay kept for the next drain). */
+/* Records the outcome of one attempt on row o at once, after any kept
+ * before it: a crash between the server's reply and this commit is the
+ * only way a notice goes out twice.  A failure to record is returned and
+ * the outcome stays kept for the next drain. */
 static mp_status
 record(sender *s, const store_outbox *o, const char *status,
     const char *error, int64_t next_at, char **delivered,
@@ -218,13 +218,8 @@ record(sender *s, const store_outbox *o, const char *status,
 	k->now = clock_now();
 	k->delivered = g_strdupv(delivered);
 	k->event_detail = g_strdup(event_detail);
-	if (s->marks->len == 0)
-		s->marks_since = g_get_monotonic_time();
 	g_ptr_array_add(s->marks, k);
-	if (s->marks->len >= GROUP_ROWS || g_get_monotonic_time() -
-	    s->marks_since >= GROUP_MS * 1000)
-		return record_kept(s);
-	return MP_OK;
+	return record_kept(s);
 }
 
 /* Sends row o to its pending recipients.  *unreachable is set when the

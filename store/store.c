@@ -296,6 +296,12 @@ store_close(store *s)
 	g_free(s);
 }
 
+mp_status
+store_sync_relaxed(store *s)
+{
+	return exec(s, "PRAGMA synchronous = NORMAL");
+}
+
 mp_status store_begin(store *s) { return exec(s, "BEGIN IMMEDIATE"); }
 mp_status store_commit(store *s) { return exec(s, "COMMIT"); }
 mp_status store_savepoint(store *s) { return exec(s, "SAVEPOINT msg"); }

@@ -33,6 +33,11 @@ const char *store_errmsg(store *s);
 /* The schema version this program writes. */
 int store_schema_version(void);
 
+/* Commits on this connection are no longer flushed to disk one by one
+ * (synchronous = NORMAL in WAL mode): they survive a crash of the program,
+ * but the last ones may be lost with the machine's power. */
+mp_status store_sync_relaxed(store *s);
+
 mp_status store_begin(store *s);	/* BEGIN IMMEDIATE */
 mp_status store_commit(store *s);
 void store_rollback(store *s);
