@@ -689,6 +689,23 @@ run_once_config(config *cfg, const char *db_path, int once, int *sig)
 	mp_status rc = MP_OK;
 
 	*sig = 0;
+	/* Create and migrate the store here, once: threads that open a new
+	 * store at the same moment race on its journal mode and schema, and
+	 * the loser would stop the run. */
+	{
+		desk *first = NULL;
+		char *err = NULL;
+
+		if (desk_open_shared(cfg, db_path, &first, &err)) {
+			mp_log(LOG_ERROR, "%s", err ? err : "cannot open the "
+			    "store");
+			g_free(err);
+			g_free(ws);
+			g_free(threads);
+			return MP_ERR_CONFIG;
+		}
+		desk_close(first);
+	}
 	if (pipe_nonblock(r.stop_pipe) || pipe_nonblock(r.wake_pipe)) {
 		mp_log(LOG_ERROR, "cannot make pipes: %s",
 		    g_strerror(errno));
