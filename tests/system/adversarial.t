@@ -115,7 +115,22 @@ while IFS=$'\t' read -r name _ _; do
 done <"$adv/cases"
 is "$(dovecot_count "$srv/dovecot" trialsupport INBOX)" "$n" "$n messages in the INBOX"
 
-q() { sqlite3 -cmd '.timeout 5000' "file:$db?mode=ro" "$1" 2>/dev/null; }
+# A read-only reader beside the running daemon: an error (the store
+# being opened or checkpointed at that instant) is retried, not taken as
+# an empty answer.
+q() {
+	local out i
+	for i in 1 2 3 4 5; do
+		if out=$(sqlite3 -cmd '.timeout 5000' "file:$db?mode=ro" "$1" \
+		    2>>"$work/q.err"); then
+			[ -n "$out" ] && printf '%s\n' "$out"
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "# q failed: $1: $(tail -1 "$work/q.err")" >&2
+	return 1
+}
 done_count() { [ -f "$db" ] && q "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM quarantine)" || echo 0; }
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 received_for() { grep -l "\"$1\"" "$smtp_dir"/*.json 2>/dev/null | wc -l | tr -d ' '; }
