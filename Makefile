@@ -6,7 +6,7 @@
 #   make test       run the suite in the normal build only
 #   make asan       run the suite in the ASan+UBSan build only
 #   make demo       install missing packages, build, run the demo
-#   make bench      the ingest benchmark (BENCH_N=10000 messages)
+#   make bench      every benchmark beside its floor (bench/run; README "Performance")
 #   make fuzz       the parsers' libFuzzer targets (fuzz/fuzz.mk, bench/fuzz)
 #   make stress     crash loop and server faults at full size (stress.mk)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -95,9 +95,8 @@ asan:
 demo: deps all
 	@tests/demo/run $(BUILD)/mailproc
 
-BENCH_N ?= 10000
 bench: all
-	@bench/ingest $(BENCH_N)
+	@bench/run
 
 # Units name the binary in $(BINDIR): they are rewritten on the way in.
 install: all

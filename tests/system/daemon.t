@@ -126,7 +126,7 @@ row=$(mp outbox --json | jq -c '[.[] | select(.ticket == "TS-3" and .template ==
 is "$(printf '%s' "$row" | jq -r '.status + " " + (.attempts | tostring)')" "queued 1" "451: kept queued after one attempt"
 like "$(printf '%s' "$row" | jq -r .error)" "451" "with the server's answer"
 : >"$smtp_dir/mode"
-MAILPROC_NOW=$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:%SZ) mp send >/dev/null
+MAILPROC_NOW=$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:%SZ) mp send >/dev/null 2>>"$work/send.log"
 is "$(mp outbox --json | jq -r '[.[] | select(.ticket == "TS-3" and .template == "ticket-ack")][0].status')" "sent" \
 	"after the backoff the server takes it"
 is "$(received_for kim@globex.example)" "1" "delivered exactly once"
