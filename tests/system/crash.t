@@ -47,10 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 dovecot_start "$srv/dovecot" || { echo "1..0 # SKIP dovecot would not start"; exit 0; }
-/usr/bin/python3 "$top/tests/system/smtpd.py" --port 0 --dir "$smtp_dir" \
-	--lifetime 3000 >"$srv/smtpd.log" 2>&1 &
-for _ in $(seq 100); do [ -e "$smtp_dir/ready" ] && break; sleep 0.1; done
-smtp_port=$(cat "$smtp_dir/port")
+smtpd_start "$smtp_dir" "$srv/smtpd.log" 0 --lifetime 3000
 
 printf 'secret\n' >"$work/imap-password"
 cat >"$conf" <<EOF

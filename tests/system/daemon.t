@@ -28,8 +28,7 @@ trap cleanup EXIT
 
 dovecot_start "$srv/dovecot" || { echo "1..0 # SKIP dovecot would not start"; exit 0; }
 smtp_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-/usr/bin/python3 "$top/tests/system/smtpd.py" --port "$smtp_port" --dir "$smtp_dir" >"$srv/smtpd.log" 2>&1 &
-for _ in $(seq 100); do [ -e "$smtp_dir/ready" ] && break; sleep 0.1; done
+smtpd_start "$smtp_dir" "$srv/smtpd.log" "$smtp_port"
 
 printf 'secret\n' >"$work/imap-password"
 write_conf() { # write_conf TLS PORT [EXTRA-IMAP-LINES]

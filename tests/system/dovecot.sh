@@ -12,6 +12,11 @@
 #   dovecot_deliver DIR USER FILE   drop FILE into USER's Maildir/new
 #   dovecot_count DIR USER FOLDER   messages in FOLDER (new + cur)
 #   dovecot_maildir DIR USER FOLDER the maildir of FOLDER (flags in cur/)
+#   smtpd_start DIR LOG PORT [ARG...]  tests/system/smtpd.py beside it, on
+#                             127.0.0.1:PORT (0: any free port), its files in
+#                             DIR (smtpd.pid to stop it by), output appended
+#                             to LOG, ARGs passed on; waits up to 10 s for it
+#                             and sets smtp_port; 1 when it did not start
 #
 # A DIR/cert.pem with its DIR/key.pem made beforehand is used instead of a
 # new one (to play a server with a wrong certificate).
@@ -234,4 +239,18 @@ dovecot_count() {
 		[ -f "$f" ] && n=$((n + 1))
 	done
 	echo "$n"
+}
+
+smtpd_start() {
+	local dir=$1 log=$2 port=$3 here
+
+	shift 3
+	here=$(dirname "${BASH_SOURCE[0]}")
+	mkdir -p "$dir"
+	rm -f "$dir/ready"
+	/usr/bin/python3 "$here/smtpd.py" --port "$port" --dir "$dir" "$@" \
+		>>"$log" 2>&1 &
+	for _ in $(seq 100); do [ -e "$dir/ready" ] && break; sleep 0.1; done
+	[ -e "$dir/ready" ] || return 1
+	smtp_port=$(cat "$dir/port")
 }

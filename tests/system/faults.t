@@ -49,12 +49,7 @@ printf 'secret\n' >"$work/imap-password"
 # start_smtpd DIR [PORT] - a fresh SMTP server spooling into DIR.
 start_smtpd() {
 	smtp_dir=$1
-	mkdir -p "$smtp_dir"
-	rm -f "$smtp_dir/ready"
-	/usr/bin/python3 "$top/tests/system/smtpd.py" --port "${2:-0}" --dir "$smtp_dir" \
-		--lifetime 1200 >>"$srv/smtpd.log" 2>&1 &
-	for _ in $(seq 100); do [ -e "$smtp_dir/ready" ] && break; sleep 0.1; done
-	smtp_port=$(cat "$smtp_dir/port")
+	smtpd_start "$smtp_dir" "$srv/smtpd.log" "${2:-0}" --lifetime 1200
 }
 stop_smtpd() {
 	local pid

@@ -53,10 +53,7 @@ trap cleanup EXIT
 
 DOVECOT_USERS="trialsupport peer"
 dovecot_start "$srv/dovecot" || { echo "1..0 # SKIP dovecot would not start"; exit 0; }
-/usr/bin/python3 "$top/tests/system/smtpd.py" --port 0 --dir "$smtp_dir" \
-	--lifetime $((timeout_s + 120)) >"$srv/smtpd.log" 2>&1 &
-for _ in $(seq 100); do [ -e "$smtp_dir/ready" ] && break; sleep 0.1; done
-smtp_port=$(cat "$smtp_dir/port")
+smtpd_start "$smtp_dir" "$srv/smtpd.log" 0 --lifetime $((timeout_s + 120))
 
 printf 'secret\n' >"$work/imap-password"
 # write_conf FILE DB NAME ADDRESS USER DOMAIN - one instance's configuration
