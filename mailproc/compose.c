@@ -31,6 +31,23 @@
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* Appends the four base64 characters of p's first min(k, 3) bytes, with
+ * '=' padding when k < 3. */
+static void
+b64_quantum(GString *out, const unsigned char *p, size_t k)
+{
+	unsigned v = (unsigned)p[0] << 16;
+
+	if (k > 1)
+		v |= (unsigned)p[1] << 8;
+	if (k > 2)
+		v |= p[2];
+	g_string_append_c(out, b64[v >> 18 & 63]);
+	g_string_append_c(out, b64[v >> 12 & 63]);
+	g_string_append_c(out, k > 1 ? b64[v >> 6 & 63] : '=');
+	g_string_append_c(out, k > 2 ? b64[v & 63] : '=');
+}
+
 /* The first eight hex digits are the time in seconds: ids made close in
  * time sort together, so the store's indexes on Message-ID grow at one
  * end instead of touching a random page for each notice.  64 random bits
@@ -158,19 +175,8 @@ encode_words(GString *out, const char *sep, const char *s, size_t len,
 			}
 			take += n;
 		}
-		for (size_t i = 0; base64 && i < take; i += 3) {
-			unsigned v = (unsigned)p[i] << 16;
-			size_t k = take - i;
-
-			if (k > 1)
-				v |= (unsigned)p[i + 1] << 8;
-			if (k > 2)
-				v |= p[i + 2];
-			g_string_append_c(w, b64[v >> 18 & 63]);
-			g_string_append_c(w, b64[v >> 12 & 63]);
-			g_string_append_c(w, k > 1 ? b64[v >> 6 & 63] : '=');
-			g_string_append_c(w, k > 2 ? b64[v & 63] : '=');
-		}
+		for (size_t i = 0; base64 && i < take; i += 3)
+			b64_quantum(w, p + i, take - i);
 		g_string_append(w, "?=");
 		fold_token(out, sep, w->str, w->len, name_len);
 		sep = " ";
@@ -472,17 +478,7 @@ body_base64(GString *out, const char *text)
 	p = (const unsigned char *)crlf->str;
 	len = crlf->len;
 	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		size_t k = len - i;
-
-		if (k > 1)
-			v |= (unsigned)p[i + 1] << 8;
-		if (k > 2)
-			v |= p[i + 2];
-		g_string_append_c(out, b64[v >> 18 & 63]);
-		g_string_append_c(out, b64[v >> 12 & 63]);
-		g_string_append_c(out, k > 1 ? b64[v >> 6 & 63] : '=');
-		g_string_append_c(out, k > 2 ? b64[v & 63] : '=');
+		b64_quantum(out, p + i, len - i);
 		col += 4;
 		if (col >= ENC_LINE) {
 			g_string_append(out, "\r\n");
